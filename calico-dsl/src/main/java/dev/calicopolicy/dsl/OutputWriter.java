@@ -1,0 +1,171 @@
+package dev.calicopolicy.dsl;
+
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.calicopolicy.dsl.Compilation.InputFile;
+import dev.calicopolicy.dsl.emit.etcd.EtcdBundle;
+import dev.calicopolicy.dsl.emit.etcd.EtcdBundleEmitter;
+import dev.calicopolicy.dsl.model.Policy;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * Renders a checked policy into the output layout and writes it atomically: everything goes into a
+ * temporary directory beside the output directory, which is then renamed into place, so a failed
+ * compile never leaves partial output and readers never see a mix of two compiles.
+ *
+ * <pre>
+ * out/
+ *   etcd/bundle.json
+ *   hosts/&lt;host&gt;/ipset.rules, iptables.rules, ip6tables.rules
+ *   manifest.json
+ * </pre>
+ */
+public final class OutputWriter {
+    /** The name of the manifest file in the output directory. */
+    public static final String MANIFEST = "manifest.json";
+
+    /** Where the bundle goes in the output directory. */
+    public static final String BUNDLE = "etcd/bundle.json";
+
+    private OutputWriter() {}
+
+    /** Every output file but the manifest, by its path relative to the output directory, sorted. */
+    public static SortedMap<String, byte[]> render(Policy policy, CompileOptions options) {
+        Objects.requireNonNull(policy, "policy should not be null");
+        Objects.requireNonNull(options, "options should not be null");
+        SortedMap<String, byte[]> files = new TreeMap<>();
+        EtcdBundle bundle = EtcdBundleEmitter.emit(policy);
+        files.put(BUNDLE, bundle.toJson());
+        return files;
+    }
+
+    /** The manifest: the compiler, the options, and the digests of the inputs and outputs. */
+    public static byte[] manifest(
+            Compilation compilation, CompileOptions options, SortedMap<String, byte[]> outputs) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = json.createObjectNode();
+        root.put("format", 1);
+        root.put("compiler", "calicoc " + PolicyCompiler.version());
+        ObjectNode opts = root.putObject("options");
+        opts.put("chain_prefix", options.chainPrefix());
+        opts.put(
+                "workload_to_host",
+                options.workloadToHost().name().toLowerCase(java.util.Locale.ROOT));
+        ArrayNode inputs = root.putArray("inputs");
+        for (InputFile in : compilation.inputs()) {
+            inputs.addObject().put("path", in.displayPath()).put("sha256", in.sha256());
+        }
+        ArrayNode outs = root.putArray("outputs");
+        for (Map.Entry<String, byte[]> out : outputs.entrySet()) {
+            outs.addObject()
+                    .put("path", out.getKey())
+                    .put("sha256", PolicyCompiler.sha256(out.getValue()));
+        }
+        DefaultPrettyPrinter pretty =
+                new DefaultPrettyPrinter()
+                        .withArrayIndenter(
+                                DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.withLinefeed("\n"))
+                        .withObjectIndenter(
+                                DefaultIndenter.SYSTEM_LINEFEED_INSTANCE.withLinefeed("\n"));
+        try {
+            String text = json.writer(pretty).writeValueAsString(root) + "\n";
+            return text.getBytes(StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("writing JSON to a string cannot fail", e);
+        }
+    }
+
+    /**
+     * Writes the compiled policy into {@code outDir}, replacing what was there.
+     *
+     * @return the files written (relative paths), the manifest last
+     * @throws IOException if the output cannot be written; {@code outDir} is then as it was
+     * @throws IllegalArgumentException if the compilation has errors
+     */
+    public static SortedMap<String, byte[]> write(
+            Compilation compilation, CompileOptions options, Path outDir) throws IOException {
+        Policy policy =
+                compilation
+                        .policy()
+                        .orElseThrow(
+                                () ->
+                                        new IllegalArgumentException(
+                                                "a compilation with errors has no output"));
+        SortedMap<String, byte[]> files = render(policy, options);
+        byte[] manifest = manifest(compilation, options, files);
+        files.put(MANIFEST, manifest);
+
+        Path target = outDir.toAbsolutePath().normalize();
+        Path parent = target.getParent();
+        Files.createDirectories(parent);
+        Path temp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp-");
+        try {
+            for (Map.Entry<String, byte[]> f : files.entrySet()) {
+                Path file = temp.resolve(f.getKey());
+                Files.createDirectories(file.getParent());
+                Files.write(file, f.getValue());
+            }
+            replace(temp, target);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(temp);
+            throw e;
+        }
+        return files;
+    }
+
+    /** Renames {@code temp} to {@code target}, moving an existing target aside first. */
+    private static void replace(Path temp, Path target) throws IOException {
+        Path old = null;
+        if (Files.exists(target)) {
+            old =
+                    Files.createTempDirectory(
+                            target.getParent(), "." + target.getFileName() + ".old-");
+            Files.delete(old);
+            move(target, old);
+        }
+        try {
+            move(temp, target);
+        } catch (IOException e) {
+            if (old != null) {
+                move(old, target);
+            }
+            throw e;
+        }
+        if (old != null) {
+            deleteTree(old);
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package dev.calicopolicy.dsl.check;
+
+import dev.calicopolicy.dsl.model.Cidr;
+import dev.calicopolicy.dsl.model.IpAddress;
+import dev.calicopolicy.dsl.model.IpVersion;
+import dev.calicopolicy.dsl.model.PortRange;
+import dev.calicopolicy.dsl.syntax.Located;
+import inet.ipaddr.AddressStringException;
+import inet.ipaddr.IPAddress;
+import inet.ipaddr.IPAddressString;
+import inet.ipaddr.IPAddressStringParameters;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Checks and canonicalises the values of the language (names, CIDRs, addresses, MACs, ports,
+ * numbers), adding a diagnostic for each bad one. Each method returns null for a bad value.
+ */
+final class ValueParser {
+    static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z0-9_.-]+");
+    private static final Pattern LINUX_INTERFACE = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
+    private static final Pattern MAC =
+            Pattern.compile("[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\\1[0-9A-Fa-f]{2}){4}");
+    private static final Pattern PORT_OR_RANGE = Pattern.compile("[0-9]+(:[0-9]+)?");
+    private static final Pattern NUMBER = Pattern.compile("[0-9]+");
+
+    private static final IPAddressStringParameters ADDRESS_SYNTAX =
+            new IPAddressStringParameters.Builder()
+                    .allowEmpty(false)
+                    .allowAll(false)
+                    .allowSingleSegment(false)
+                    .allowMask(false)
+                    .allowWildcardedSeparator(false)
+                    .setRangeOptions(IPAddressStringParameters.RangeParameters.NO_RANGE)
+                    .getIPv4AddressParametersBuilder()
+                    .allow_inet_aton(false)
+                    .allowLeadingZeros(false)
+                    .getParentBuilder()
+                    .getIPv6AddressParametersBuilder()
+                    .allowZone(false)
+                    .getParentBuilder()
+                    .toParams();
+
+    private final DiagnosticSink diagnostics;
+
+    ValueParser(DiagnosticSink diagnostics) {
+        this.diagnostics = diagnostics;
+    }
+
+    /** A name of the data model: profile, tag, host, orchestrator, workload, endpoint. */
+    String identifier(Located<String> name, String what) {
+        if (!IDENTIFIER.matcher(name.value()).matches()) {
+            error(
+                    name,
+                    "invalid "
+                            + what
+                            + " '"
+                            + name.value()
+                            + "': use only letters, digits, '_', '.' and '-'");
+            return null;
+        }
+        return name.value();
+    }
+
+    String interfaceName(Located<String> name) {
+        String value = name.value();
+        if (value.length() > 15) {
+            error(
+                    name,
+                    "interface name '"
+                            + value
+                            + "' is "
+                            + value.length()
+                            + " characters long; Linux allows at most 15");
+            return null;
+        }
+        if (!LINUX_INTERFACE.matcher(value).matches() || value.equals(".") || value.equals("..")) {
+            error(
+                    name,
+                    "invalid interface name '"
+                            + value
+                            + "': use only letters, digits, '_', '.' and '-'");
+            return null;
+        }
+        return value;
+    }
+
+    String mac(Located<String> mac) {
+        if (!MAC.matcher(mac.value()).matches()) {
+            error(
+                    mac,
+                    "invalid MAC address '"
+                            + mac.value()
+                            + "': expected six pairs of hex digits such as 02:00:00:00:00:01");
+            return null;
+        }
+        return mac.value().toLowerCase(Locale.ROOT).replace('-', ':');
+    }
+
+    /**
+     * True when the text reads as an address or CIDR rather than a name: it has a ':' or '/', or
+     * only digits and dots.
+     */
+    static boolean looksLikeAddress(String text) {
+        return text.contains(":") || text.contains("/") || text.matches("[0-9.]+");
+    }
+
+    static boolean looksLikePort(String text) {
+        return PORT_OR_RANGE.matcher(text).matches();
+    }
+
+    /**
+     * A CIDR; a bare address is a host CIDR (/32 or /128). Host bits that are not zero give a
+     * warning with the canonical form, and the network is used.
+     */
+    Cidr cidr(Located<String> text) {
+        IPAddress address = parse(text, "CIDR");
+        if (address == null) {
+            return null;
+        }
+        IpVersion version = address.isIPv4() ? IpVersion.V4 : IpVersion.V6;
+        Integer prefix = address.getNetworkPrefixLength();
+        if (prefix == null) {
+            return new Cidr(address.toCompressedString(), version.bits(), version);
+        }
+        IPAddress network = address.toPrefixBlock();
+        String networkText = network.getLower().withoutPrefixLength().toCompressedString();
+        Cidr cidr = new Cidr(networkText, prefix, version);
+        if (!address.getLower()
+                        .withoutPrefixLength()
+                        .equals(network.getLower().withoutPrefixLength())
+                || !address.isPrefixBlock()) {
+            diagnostics.warning(
+                    text.location(),
+                    "CIDR '"
+                            + text.value()
+                            + "' has host bits set; it means "
+                            + cidr
+                            + ", write that");
+        }
+        return cidr;
+    }
+
+    /** A single address, without prefix. */
+    IpAddress address(Located<String> text, String what) {
+        IPAddress address = parse(text, what);
+        if (address == null) {
+            return null;
+        }
+        Integer prefix = address.getNetworkPrefixLength();
+        if (prefix != null && prefix != address.getBitCount()) {
+            error(text, what + " '" + text.value() + "' must be a single address, not a network");
+            return null;
+        }
+        return new IpAddress(
+                address.withoutPrefixLength().toCompressedString(),
+                address.isIPv4() ? IpVersion.V4 : IpVersion.V6);
+    }
+
+    private IPAddress parse(Located<String> text, String what) {
+        try {
+            IPAddress address = new IPAddressString(text.value(), ADDRESS_SYNTAX).toAddress();
+            if (address == null) {
+                error(text, "invalid " + what + " '" + text.value() + "'");
+            }
+            return address;
+        } catch (AddressStringException e) {
+            error(
+                    text,
+                    "invalid "
+                            + what
+                            + " '"
+                            + text.value()
+                            + "': "
+                            + lowerFirst(e.getMessage().replaceAll("\\s+", " ").trim()));
+            return null;
+        }
+    }
+
+    /** A port {@code N} or inclusive range {@code N:M}, ports 0-65535 and N < M. */
+    PortRange portRange(Located<String> text) {
+        String[] parts = text.value().split(":", -1);
+        Integer first = number(text, parts[0], "port", 0, 65535);
+        if (parts.length == 1) {
+            return first == null ? null : PortRange.single(first);
+        }
+        Integer last = number(text, parts[1], "port", 0, 65535);
+        if (first == null || last == null) {
+            return null;
+        }
+        if (first >= last) {
+            error(
+                    text,
+                    "port range "
+                            + text.value()
+                            + " must go from a lower to a higher port (N:M with N < M)");
+            return null;
+        }
+        return new PortRange(first, last);
+    }
+
+    /** A whole number in {@code min..max}, named {@code field} in messages. */
+    Integer number(Located<String> text, String field, int min, int max) {
+        return number(text, text.value(), field, min, max);
+    }
+
+    private Integer number(Located<String> at, String digits, String field, int min, int max) {
+        if (!NUMBER.matcher(digits).matches()) {
+            error(at, "expected a number for " + field + " but found '" + digits + "'");
+            return null;
+        }
+        if (digits.length() > 9
+                || Integer.parseInt(digits) < min
+                || Integer.parseInt(digits) > max) {
+            error(at, field + " " + digits + " out of range " + min + "-" + max);
+            return null;
+        }
+        return Integer.parseInt(digits);
+    }
+
+    private void error(Located<?> at, String message) {
+        diagnostics.error(at.location(), message);
+    }
+
+    private static String lowerFirst(String s) {
+        return s.isEmpty() ? s : Character.toLowerCase(s.charAt(0)) + s.substring(1);
+    }
+}
