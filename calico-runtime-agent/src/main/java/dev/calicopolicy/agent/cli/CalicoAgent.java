@@ -1,0 +1,63 @@
+package dev.calicopolicy.agent.cli;
+
+import dev.calicopolicy.dsl.PolicyCompiler;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code calico-agent}: publishes compiled policy into etcd and keeps hosts' kernels in step with
+ * it. Each subcommand is a class of its own in this package.
+ */
+@Command(
+        name = "calico-agent",
+        mixinStandardHelpOptions = true,
+        versionProvider = CalicoAgent.Version.class,
+        description = "Publishes compiled calico policy into etcd and applies host rules.",
+        subcommands = {})
+public final class CalicoAgent implements Callable<Integer> {
+    /** Exit code for a failure of the operation (etcd, kernel, files). */
+    public static final int FAILED = 1;
+
+    /** Exit code for a wrong command line. */
+    public static final int USAGE = 2;
+
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(
+                run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the command line with the given streams and returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new CalicoAgent());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExitCodeExceptionMapper(e -> FAILED);
+        cli.setExecutionExceptionHandler(
+                (e, commandLine, parseResult) -> {
+                    commandLine.getErr().println("calico-agent: error: " + e.getMessage());
+                    return FAILED;
+                });
+        int code = cli.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return USAGE;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"calico-agent " + PolicyCompiler.version()};
+        }
+    }
+}
