@@ -11,7 +11,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -25,10 +30,12 @@ public final class EtcdServer implements AutoCloseable {
 
     private final Path dataRoot;
     private final List<Member> members;
+    private final TlsFiles tls;
 
-    private record Member(String name, int clientPort, int peerPort, Path dataDir, Path log) {
+    private record Member(
+            String name, int clientPort, int peerPort, Path dataDir, Path log, boolean tls) {
         String clientUrl() {
-            return "http://127.0.0.1:" + clientPort;
+            return (tls ? "https" : "http") + "://127.0.0.1:" + clientPort;
         }
 
         String peerUrl() {
@@ -37,10 +44,13 @@ public final class EtcdServer implements AutoCloseable {
     }
 
     private final List<Process> processes = new ArrayList<>();
+    private final List<List<String>> commands = new ArrayList<>();
+    private final Set<Integer> killed = new HashSet<>();
 
-    private EtcdServer(Path dataRoot, List<Member> members) {
+    private EtcdServer(Path dataRoot, List<Member> members, TlsFiles tls) {
         this.dataRoot = dataRoot;
         this.members = members;
+        this.tls = tls;
     }
 
     /** Starts a single-member etcd. */
@@ -50,6 +60,18 @@ public final class EtcdServer implements AutoCloseable {
 
     /** Starts a cluster of {@code size} members on loopback; returns when all are healthy. */
     public static EtcdServer startCluster(int size, String... extraArgs) {
+        return start(size, null, extraArgs);
+    }
+
+    /**
+     * Starts a single member that serves clients over TLS only ({@code https://}) and requires a
+     * client certificate signed by the CA of {@code tls}.
+     */
+    public static EtcdServer startTls(TlsFiles tls, String... extraArgs) {
+        return start(1, tls, extraArgs);
+    }
+
+    private static EtcdServer start(int size, TlsFiles tls, String... extraArgs) {
         Path etcd = Requirements.program("etcd", "etcd-server");
         Requirements.program("etcdctl", "etcd-client");
         try {
@@ -62,9 +84,10 @@ public final class EtcdServer implements AutoCloseable {
                                 freePort(),
                                 freePort(),
                                 root.resolve("m" + i),
-                                root.resolve("m" + i + ".log")));
+                                root.resolve("m" + i + ".log"),
+                                tls != null));
             }
-            EtcdServer server = new EtcdServer(root, List.copyOf(members));
+            EtcdServer server = new EtcdServer(root, List.copyOf(members), tls);
             String initialCluster =
                     members.stream()
                             .map(m -> m.name() + "=" + m.peerUrl())
@@ -84,19 +107,33 @@ public final class EtcdServer implements AutoCloseable {
                                 "--initial-cluster-state", "new",
                                 "--initial-cluster-token", root.getFileName().toString(),
                                 "--log-level", "warn"));
+                if (tls != null) {
+                    cmd.addAll(
+                            List.of(
+                                    "--cert-file",
+                                    tls.serverCert().toString(),
+                                    "--key-file",
+                                    tls.serverKey().toString(),
+                                    "--trusted-ca-file",
+                                    tls.ca().toString(),
+                                    "--client-cert-auth"));
+                }
                 cmd.addAll(List.of(extraArgs));
-                Process p =
-                        new ProcessBuilder(cmd)
-                                .redirectErrorStream(true)
-                                .redirectOutput(m.log().toFile())
-                                .start();
-                server.processes.add(p);
+                server.commands.add(List.copyOf(cmd));
+                server.processes.add(launch(cmd, m.log()));
             }
             server.awaitHealthy();
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start etcd", e);
         }
+    }
+
+    private static Process launch(List<String> cmd, Path log) throws IOException {
+        return new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
     }
 
     /** The client URLs of all members, comma-separated, as {@code --etcd} takes them. */
@@ -115,6 +152,7 @@ public final class EtcdServer implements AutoCloseable {
 
     /** Kills one member's process (SIGKILL), as a crash would. */
     public void kill(int member) {
+        killed.add(member);
         Process p = processes.get(member);
         p.destroyForcibly();
         try {
@@ -124,6 +162,57 @@ public final class EtcdServer implements AutoCloseable {
         }
     }
 
+    /** True while the member's process runs. */
+    public boolean isAlive(int member) {
+        return processes.get(member).isAlive();
+    }
+
+    /** Starts a killed member again on its data, and waits until it is healthy. */
+    public void restart(int member) {
+        if (processes.get(member).isAlive()) {
+            throw new IllegalStateException("member " + member + " is still running");
+        }
+        try {
+            processes.set(member, launch(commands.get(member), members.get(member).log()));
+            killed.remove(member);
+            awaitHealthy();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot restart etcd member " + member, e);
+        }
+    }
+
+    /** The index of the member that is the leader now, among the live ones. */
+    public int leader() {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (int i = 0; i < members.size(); i++) {
+                if (!processes.get(i).isAlive()) {
+                    continue;
+                }
+                String status;
+                try {
+                    status =
+                            etcdctlAt(
+                                    members.get(i).clientUrl(),
+                                    null,
+                                    "endpoint",
+                                    "status",
+                                    "-w",
+                                    "json");
+                } catch (IllegalStateException e) {
+                    continue;
+                }
+                Matcher member = Pattern.compile("\"member_id\":(\\d+)").matcher(status);
+                Matcher leader = Pattern.compile("\"leader\":(\\d+)").matcher(status);
+                if (member.find() && leader.find() && member.group(1).equals(leader.group(1))) {
+                    return i;
+                }
+            }
+            sleep(100);
+        }
+        throw new IllegalStateException("no etcd member is the leader");
+    }
+
     /** Runs {@code etcdctl} (API v3) against the cluster and returns its standard output. */
     public String etcdctl(String... args) {
         return etcdctlWithInput(null, args);
@@ -131,9 +220,18 @@ public final class EtcdServer implements AutoCloseable {
 
     /** Runs {@code etcdctl} with {@code input} on its standard input. */
     public String etcdctlWithInput(String input, String... args) {
+        return etcdctlAt(liveClientUrls(), input, args);
+    }
+
+    private String etcdctlAt(String endpoints, String input, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add("etcdctl");
-        cmd.add("--endpoints=" + liveClientUrls());
+        cmd.add("--endpoints=" + endpoints);
+        if (tls != null) {
+            cmd.add("--cacert=" + tls.ca());
+            cmd.add("--cert=" + tls.clientCert());
+            cmd.add("--key=" + tls.clientKey());
+        }
         cmd.addAll(List.of(args));
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd);
@@ -176,6 +274,9 @@ public final class EtcdServer implements AutoCloseable {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         for (int i = 0; i < members.size(); i++) {
             Member m = members.get(i);
+            if (killed.contains(i)) {
+                continue;
+            }
             while (!healthy(m)) {
                 if (!processes.get(i).isAlive() || System.nanoTime() > deadline) {
                     String log = Files.exists(m.log()) ? Files.readString(m.log()) : "";
@@ -188,7 +289,15 @@ public final class EtcdServer implements AutoCloseable {
         }
     }
 
-    private static boolean healthy(Member m) {
+    private boolean healthy(Member m) {
+        if (tls != null) {
+            try {
+                etcdctlAt(m.clientUrl(), null, "endpoint", "health");
+                return true;
+            } catch (IllegalStateException e) {
+                return false;
+            }
+        }
         try {
             HttpURLConnection c =
                     (HttpURLConnection)
@@ -230,7 +339,7 @@ public final class EtcdServer implements AutoCloseable {
         }
         for (Process p : processes) {
             try {
-                if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                if (!p.waitFor(10, TimeUnit.SECONDS)) {
                     p.destroyForcibly().waitFor();
                 }
             } catch (InterruptedException e) {

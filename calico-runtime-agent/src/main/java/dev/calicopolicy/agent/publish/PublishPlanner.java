@@ -1,0 +1,275 @@
+package dev.calicopolicy.agent.publish;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Works out what a publish must write: the difference between the keys of a compile output and what
+ * the tool published before.
+ *
+ * <p>Normally the ownership record is trusted for the values of kept keys, so only the shards of
+ * buckets that differ are read, and only the keys to delete are read back. When a publish died half
+ * way (a pending record is there), or when asked to verify, every key under {@code /calico/v1/} and
+ * {@code /calico-policy/hosts/} is read back instead, and what etcd actually holds is compared.
+ *
+ * <p>A key the bundle dropped is deleted only if it still holds a value this tool wrote (its digest
+ * matches the record, or the dead run's plan); if someone else changed it, it is left in place and
+ * reported as kept. A key in no record is never deleted.
+ */
+final class PublishPlanner {
+    private static final Logger LOG = LoggerFactory.getLogger(PublishPlanner.class);
+
+    private final EtcdStore store;
+
+    PublishPlanner(EtcdStore store) {
+        this.store = store;
+    }
+
+    PlannedPublish plan(CompiledOutput output, StoreState state, boolean verify)
+            throws PublishException {
+        SortedMap<String, String> targetDigests = new TreeMap<>();
+        for (Map.Entry<String, byte[]> e : output.entries().entrySet()) {
+            targetDigests.put(e.getKey(), Digests.valueDigest(e.getValue()));
+        }
+        OwnedKeys target = OwnedKeys.of(targetDigests);
+        OwnershipRecord record = state.record();
+
+        Set<String> targetShards = new HashSet<>(target.shardNames());
+        List<String> garbage = new ArrayList<>();
+        for (String name : state.shardNames()) {
+            if (!targetShards.contains(name)) {
+                garbage.add(name);
+            }
+        }
+        List<OwnedKeys.Shard> newShards = new ArrayList<>();
+        for (OwnedKeys.Shard s : target.shards()) {
+            if (s != null && !state.shardNames().contains(s.name())) {
+                newShards.add(s);
+            }
+        }
+
+        Diff diff;
+        if (verify || state.pending() != null) {
+            diff = readBackDiff(target, state);
+        } else if (record != null
+                && record.digest().equals(target.digest())
+                && newShards.isEmpty()) {
+            diff = new Diff();
+            diff.unchanged = target.size();
+        } else {
+            diff = recordDiff(target, record);
+        }
+
+        List<WriteOp> data = new ArrayList<>();
+        for (String key : diff.added) {
+            data.add(WriteOp.put(key, output.entries().get(key)));
+        }
+        for (String key : diff.changed) {
+            data.add(WriteOp.put(key, output.entries().get(key)));
+        }
+        List<String> removed = new ArrayList<>();
+        List<String> kept = new ArrayList<>();
+        Map<String, EtcdStore.Stored> current =
+                diff.current != null ? diff.current : store.getAll(diff.candidates.keySet());
+        for (Map.Entry<String, Set<String>> c : diff.candidates.entrySet()) {
+            EtcdStore.Stored now = current.get(c.getKey());
+            if (now == null) {
+                continue;
+            }
+            if (c.getValue().contains(Digests.valueDigest(now.value()))) {
+                removed.add(c.getKey());
+                data.add(WriteOp.delete(c.getKey(), now.modRevision()));
+            } else {
+                kept.add(c.getKey());
+            }
+        }
+        data.sort(WriteOp.ORDER);
+        for (String key : kept) {
+            LOG.warn(
+                    "leaving {} in place: the bundle dropped it, but someone else changed it"
+                            + " since it was published",
+                    key);
+        }
+
+        List<String> inherited = new ArrayList<>();
+        if (state.pending() != null) {
+            Set<String> names = new LinkedHashSet<>(state.pending().shardNames());
+            for (String name : names) {
+                if (state.shardNames().contains(name)) {
+                    inherited.add(name);
+                }
+            }
+        }
+        return new PlannedPublish(
+                output,
+                state,
+                target,
+                sorted(diff.added),
+                sorted(diff.changed),
+                sorted(removed),
+                sorted(kept),
+                diff.unchanged,
+                data,
+                newShards,
+                garbage,
+                inherited);
+    }
+
+    /** The difference worked out from the ownership record, trusting it for unchanged shards. */
+    private Diff recordDiff(OwnedKeys target, OwnershipRecord record) throws PublishException {
+        Diff diff = new Diff();
+        if (record == null) {
+            diff.added.addAll(target.digests().keySet());
+            return diff;
+        }
+
+        boolean sameBuckets = record.shards().size() == target.bucketCount();
+        List<String> targetNames = target.shardNames();
+        Set<Integer> buckets = new TreeSet<>();
+        List<String> toRead = new ArrayList<>();
+        for (int b = 0; b < record.shards().size(); b++) {
+            String name = record.shards().get(b);
+            if (sameBuckets && name.equals(targetNames.get(b))) {
+                continue;
+            }
+            buckets.add(b);
+            if (!name.isEmpty()) {
+                toRead.add(name);
+            }
+        }
+        SortedMap<String, String> published = readShards(toRead);
+
+        for (Map.Entry<String, String> e : target.digests().entrySet()) {
+            String key = e.getKey();
+            if (sameBuckets && !buckets.contains(OwnedKeys.bucketOf(key, target.bucketCount()))) {
+                diff.unchanged++;
+                continue;
+            }
+            String old = published.get(key);
+            if (old == null) {
+                diff.added.add(key);
+            } else if (!old.equals(e.getValue())) {
+                diff.changed.add(key);
+            } else {
+                diff.unchanged++;
+            }
+        }
+        for (Map.Entry<String, String> e : published.entrySet()) {
+            if (!target.digests().containsKey(e.getKey())) {
+                diff.candidates.put(e.getKey(), Set.of(e.getValue()));
+            }
+        }
+        return diff;
+    }
+
+    /**
+     * The difference against what etcd actually holds. Every record that may describe keys the tool
+     * wrote counts for ownership: the ownership record, the pending plan of a run that died, and
+     * the plans it inherited.
+     */
+    private Diff readBackDiff(OwnedKeys target, StoreState state) throws PublishException {
+        List<String> sources = new ArrayList<>();
+        if (state.record() != null) {
+            sources.addAll(state.record().shardNames());
+        }
+        if (state.pending() != null) {
+            LOG.info(
+                    "completing publish {} started at {}, which did not finish",
+                    state.pending().publishId(),
+                    state.pending().startedAt());
+            sources.addAll(state.pending().shardNames());
+        }
+        Map<String, Set<String>> owned = new HashMap<>();
+        for (String name : new LinkedHashSet<>(sources)) {
+            if (!state.shardNames().contains(name)) {
+                continue;
+            }
+            for (Map.Entry<String, String> e : readShards(List.of(name)).entrySet()) {
+                owned.computeIfAbsent(e.getKey(), k -> new HashSet<>(2)).add(e.getValue());
+            }
+        }
+
+        Map<String, EtcdStore.Stored> current = new HashMap<>();
+        for (String prefix : List.of(Keyspace.POLICY, Keyspace.HOSTS)) {
+            for (EtcdStore.Stored s : store.range(prefix, false)) {
+                current.put(s.key(), s);
+            }
+        }
+
+        Diff diff = new Diff();
+        diff.current = current;
+        for (Map.Entry<String, String> e : target.digests().entrySet()) {
+            EtcdStore.Stored now = current.get(e.getKey());
+            if (now == null) {
+                diff.added.add(e.getKey());
+            } else if (!Digests.valueDigest(now.value()).equals(e.getValue())) {
+                diff.changed.add(e.getKey());
+            } else {
+                diff.unchanged++;
+            }
+        }
+        for (Map.Entry<String, Set<String>> e : owned.entrySet()) {
+            if (!target.digests().containsKey(e.getKey())) {
+                diff.candidates.put(e.getKey(), e.getValue());
+            }
+        }
+        return diff;
+    }
+
+    /** Reads shards by name; a missing shard is reported and counts as empty. */
+    private SortedMap<String, String> readShards(Collection<String> names) throws PublishException {
+        List<String> keys = names.stream().map(Keyspace::shardKey).toList();
+        Map<String, EtcdStore.Stored> found = store.getAll(keys);
+        SortedMap<String, String> digests = new TreeMap<>();
+        for (String key : keys) {
+            EtcdStore.Stored shard = found.get(key);
+            if (shard == null) {
+                LOG.warn(
+                        "ownership shard {} is missing: the keys it listed are no longer known"
+                                + " as published by this tool, and will not be deleted",
+                        key);
+                continue;
+            }
+            try {
+                digests.putAll(OwnedKeys.parseShard(shard.value()));
+            } catch (IOException e) {
+                throw new PublishException(
+                        PublishException.Reason.BAD_RECORD,
+                        "cannot read ownership shard " + key + ": " + e.getMessage(),
+                        e);
+            }
+        }
+        return digests;
+    }
+
+    private static List<String> sorted(Collection<String> keys) {
+        List<String> list = new ArrayList<>(keys);
+        list.sort(null);
+        return list;
+    }
+
+    /** A difference under construction. */
+    private static final class Diff {
+        final List<String> added = new ArrayList<>();
+        final List<String> changed = new ArrayList<>();
+        int unchanged;
+
+        /** Keys published before that the bundle dropped, with the digests this tool wrote. */
+        final SortedMap<String, Set<String>> candidates = new TreeMap<>();
+
+        /** What etcd holds, when it was all read back; else the candidates are fetched. */
+        Map<String, EtcdStore.Stored> current;
+    }
+}
