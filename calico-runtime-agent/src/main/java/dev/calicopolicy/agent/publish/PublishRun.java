@@ -321,6 +321,11 @@ final class PublishRun {
                 List<WriteOp> batch =
                         limits.split(work.subList(done, work.size()), 1, lockBytes()).get(0);
                 int sent = sendBatch(batch, guard, lease, lock);
+                if (sent == 0) {
+                    List<WriteOp> rest = work.subList(done, work.size());
+                    plannedTransactions =
+                            transactions + limits.split(rest, 1, lockBytes()).size() + 1;
+                }
                 done += sent;
             }
             finish(planned, record, guard, lease, lock);

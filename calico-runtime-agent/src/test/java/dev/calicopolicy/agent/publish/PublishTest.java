@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -317,6 +318,29 @@ class PublishTest {
     }
 
     @Test
+    void ofTwoPublishersInOneTransactionEachOneWinsAndTheOtherWritesNothing() throws Exception {
+        Path x = OutputFixture.compile(work, "x", V1);
+        Path y = OutputFixture.compile(work, "y", V1_WITHOUT_DB.replace("port 80", "port 81"));
+
+        List<Object> outcomes = BatchPublishTest.race(client, x, y);
+
+        assertThat(outcomes.stream().filter(o -> o instanceof PublishResult)).hasSize(1);
+        PublishException loser =
+                (PublishException)
+                        outcomes.stream()
+                                .filter(o -> o instanceof PublishException)
+                                .findFirst()
+                                .get();
+        assertThat(loser.reason()).isEqualTo(PublishException.Reason.CONFLICT);
+        assertThat(loser.getMessage())
+                .startsWith("another publisher changed /calico-policy/published")
+                .contains("nothing was written");
+        Path winner = outcomes.get(0) instanceof PublishResult ? x : y;
+        assertThat(EtcdContents.read(etcd, "/calico/v1/").values())
+                .isEqualTo(OutputFixture.entriesOf(winner));
+    }
+
+    @Test
     void aDirectoryWithoutABundleFailsNamingTheFileAndWritesNothing() throws IOException {
         long before = EtcdContents.revision(etcd);
         Path empty = Files.createDirectories(work.resolve("empty"));
@@ -338,10 +362,18 @@ class PublishTest {
                 bundle, Files.readString(bundle).replace("5432", "5433"), StandardCharsets.UTF_8);
         long before = EtcdContents.revision(etcd);
 
-        AgentCli run = publish(out);
+        AgentCli withManifest = publish(out);
+        Files.delete(out.resolve("manifest.json"));
+        AgentCli withoutManifest = publish(out);
 
-        assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.err()).contains(bundle.toString()).contains("does not match");
+        assertThat(withManifest.exitCode()).isEqualTo(1);
+        assertThat(withManifest.err())
+                .contains(bundle.toString())
+                .contains("differs from " + out.resolve("manifest.json"));
+        assertThat(withoutManifest.exitCode()).isEqualTo(1);
+        assertThat(withoutManifest.err())
+                .contains(bundle.toString())
+                .contains("does not match its entries");
         assertThat(EtcdContents.revision(etcd)).isEqualTo(before);
     }
 
