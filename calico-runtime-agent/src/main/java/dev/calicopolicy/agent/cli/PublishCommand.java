@@ -3,6 +3,7 @@ package dev.calicopolicy.agent.cli;
 import dev.calicopolicy.agent.etcd.EtcdSettings;
 import dev.calicopolicy.agent.publish.BundlePublisher;
 import dev.calicopolicy.agent.publish.CompiledOutput;
+import dev.calicopolicy.agent.publish.Keyspace;
 import dev.calicopolicy.agent.publish.PublishException;
 import dev.calicopolicy.agent.publish.PublishOptions;
 import dev.calicopolicy.agent.publish.PublishPlan;
@@ -118,7 +119,7 @@ public final class PublishCommand implements Callable<Integer> {
             err.println("calico-agent: error: " + e.getMessage());
             return CalicoAgent.FAILED;
         }
-        try (Client client = settings.connectAndProbe()) {
+        try (Client client = settings.connectAndProbe(Keyspace.PUBLISHED)) {
             BundlePublisher publisher = new BundlePublisher(client, settings.requestTimeout());
             if (dryRun) {
                 print(publisher.plan(output, options), out);

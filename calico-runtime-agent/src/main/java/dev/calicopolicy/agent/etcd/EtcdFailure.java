@@ -107,19 +107,30 @@ public enum EtcdFailure {
         return status == null ? null : status.getCode();
     }
 
+    /** The status of the failure: the first in the chain of causes that has a description. */
     private static Status status(Throwable t) {
+        Status first = null;
         for (Throwable c = t; c != null; c = c.getCause()) {
+            Status found = null;
             if (c instanceof StatusRuntimeException e) {
-                return e.getStatus();
+                found = e.getStatus();
+            } else if (c instanceof StatusException e) {
+                found = e.getStatus();
+            } else if (c instanceof EtcdException e && c.getCause() == null) {
+                found =
+                        Status.fromCode(Status.Code.valueOf(e.getErrorCode().name()))
+                                .withDescription(e.getMessage());
             }
-            if (c instanceof StatusException e) {
-                return e.getStatus();
+            if (found == null) {
+                continue;
             }
-            if (c instanceof EtcdException e && c.getCause() == null) {
-                return Status.fromCode(Status.Code.valueOf(e.getErrorCode().name()))
-                        .withDescription(e.getMessage());
+            if (found.getDescription() != null && !found.getDescription().isBlank()) {
+                return first == null ? found : first.withDescription(found.getDescription());
+            }
+            if (first == null) {
+                first = found;
             }
         }
-        return null;
+        return first;
     }
 }

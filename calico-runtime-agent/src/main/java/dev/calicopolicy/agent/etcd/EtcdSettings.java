@@ -181,12 +181,13 @@ public record EtcdSettings(
     }
 
     /**
-     * Opens a client and makes sure a member answers within the connect timeout, so that a wrong
-     * URL, certificate or password shows up at once with a clear message.
+     * Opens a client and makes sure a member answers a read of {@code probeKey} within the connect
+     * timeout, so that a wrong URL, certificate, password or permission shows up at once with a
+     * clear message. The read is serializable (any member answers, without a leader).
      *
-     * @throws IOException if no member answers in time, or etcd refuses the credentials
+     * @throws IOException if no member answers in time, or etcd refuses the read
      */
-    public Client connectAndProbe() throws IOException {
+    public Client connectAndProbe(String probeKey) throws IOException {
         Client client = connect();
         long deadline = System.nanoTime() + connectTimeout.toNanos();
         GetOption local = GetOption.builder().withSerializable(true).withCountOnly(true).build();
@@ -195,7 +196,7 @@ public record EtcdSettings(
             long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
             try {
                 client.getKVClient()
-                        .get(ByteSequence.from("/", StandardCharsets.UTF_8), local)
+                        .get(ByteSequence.from(probeKey, StandardCharsets.UTF_8), local)
                         .get(left, TimeUnit.MILLISECONDS);
                 return client;
             } catch (InterruptedException e) {
@@ -205,7 +206,15 @@ public record EtcdSettings(
             } catch (ExecutionException | TimeoutException e) {
                 last = e;
                 if (EtcdFailure.of(e) == EtcdFailure.REFUSED) {
-                    break;
+                    client.close();
+                    throw new IOException(
+                            "etcd at "
+                                    + endpointList()
+                                    + " refused to read "
+                                    + probeKey
+                                    + ": "
+                                    + EtcdFailure.describe(e),
+                            e);
                 }
                 sleep(Math.min(200, left));
             }
@@ -214,14 +223,10 @@ public record EtcdSettings(
         throw new IOException(
                 "cannot reach etcd at "
                         + endpointList()
-                        + (last != null && EtcdFailure.of(last) == EtcdFailure.REFUSED
-                                ? ": " + EtcdFailure.describe(last)
-                                : " within "
-                                        + connectTimeout.toMillis()
-                                        + " ms"
-                                        + (last == null
-                                                ? ""
-                                                : " (" + EtcdFailure.describe(last) + ")")),
+                        + " within "
+                        + connectTimeout.toMillis()
+                        + " ms"
+                        + (last == null ? "" : " (" + EtcdFailure.describe(last) + ")"),
                 last);
     }
 
