@@ -36,7 +36,8 @@ public final class CalicoAgent implements Callable<Integer> {
         CommandLine cli = new CommandLine(new CalicoAgent());
         cli.setOut(out);
         cli.setErr(err);
-        cli.setExitCodeExceptionMapper(e -> FAILED);
+        cli.setExitCodeExceptionMapper(
+                e -> e instanceof CommandLine.ParameterException ? USAGE : FAILED);
         cli.setExecutionExceptionHandler(
                 (e, commandLine, parseResult) -> {
                     commandLine.getErr().println("calico-agent: error: " + e.getMessage());
