@@ -11,10 +11,15 @@ import dev.calicopolicy.agent.publish.PublishResult;
 import io.etcd.jetcd.Client;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,6 +41,8 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:published (or nothing to do)", "1:failed", "2:usage error"})
 public final class PublishCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(PublishCommand.class);
+
     @Spec CommandSpec spec;
 
     @Mixin EtcdOptions etcd;
@@ -112,14 +119,28 @@ public final class PublishCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
 
+        // Connecting loads and warms the gRPC stack, which takes a while in a fresh JVM: do it
+        // while the directory is read.
+        CompletableFuture<Client> connecting =
+                CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                return settings.connectAndProbe(Keyspace.PUBLISHED);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        });
         CompiledOutput output;
         try {
             output = CompiledOutput.read(dir);
+            LOG.debug("read {}: {} keys", dir, output.entries().size());
         } catch (IOException e) {
+            connecting.thenAccept(Client::close);
             err.println("calico-agent: error: " + e.getMessage());
             return CalicoAgent.FAILED;
         }
-        try (Client client = settings.connectAndProbe(Keyspace.PUBLISHED)) {
+        try (Client client = connected(connecting)) {
+            LOG.debug("connected to {}", settings.endpointList());
             BundlePublisher publisher = new BundlePublisher(client, settings.requestTimeout());
             if (dryRun) {
                 print(publisher.plan(output, options), out);
@@ -131,6 +152,17 @@ public final class PublishCommand implements Callable<Integer> {
         } catch (IOException | PublishException e) {
             err.println("calico-agent: error: " + e.getMessage());
             return CalicoAgent.FAILED;
+        }
+    }
+
+    private static Client connected(CompletableFuture<Client> connecting) throws IOException {
+        try {
+            return connecting.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof UncheckedIOException io) {
+                throw io.getCause();
+            }
+            throw e;
         }
     }
 

@@ -7,6 +7,8 @@ import java.util.HexFormat;
 /** The SHA-256 digests the records use. */
 final class Digests {
     private static final HexFormat HEX = HexFormat.of();
+    private static final ThreadLocal<MessageDigest> SHA256 =
+            ThreadLocal.withInitial(Digests::sha256);
 
     private Digests() {}
 
@@ -29,7 +31,7 @@ final class Digests {
      * record small.
      */
     static String valueDigest(byte[] value) {
-        return HEX.formatHex(sha256().digest(value), 0, 16);
+        return HEX.formatHex(SHA256.get().digest(value), 0, 16);
     }
 
     static String hex(byte[] bytes) {

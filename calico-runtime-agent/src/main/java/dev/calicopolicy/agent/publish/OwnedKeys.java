@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -22,64 +23,75 @@ import java.util.TreeMap;
  * shards change, and two sets with the same bucket count can be compared shard by shard without
  * reading the unchanged ones.
  *
- * <p>A shard's value is a JSON object from key to value digest, sorted by key; it is stored under
- * {@code /calico-policy/owned/<SHA-256 of the value>}.
+ * <p>A shard's value is a JSON object from key to value digest, sorted by key. Its name is the
+ * SHA-256 of its entries (each key, a newline, its digest and a newline, in key order), and it is
+ * stored under {@code /calico-policy/owned/<name>}.
  */
 final class OwnedKeys {
     /** About how many keys a shard holds: small enough that a change rewrites little. */
     static final int KEYS_PER_SHARD = 512;
 
-    /** One shard: its name (the SHA-256 of its value), its value and its keys. */
+    /** One shard: its name, its value and its keys. */
     record Shard(String name, byte[] value, SortedMap<String, String> digests) {}
 
     private final SortedMap<String, String> digests;
+    private final String[] keys;
+    private final int[] buckets;
     private final int bucketCount;
-    private final List<Shard> shards;
+    private final List<String> shardNames;
     private final String digest;
 
     private OwnedKeys(
-            SortedMap<String, String> digests, int bucketCount, List<Shard> shards, String digest) {
+            SortedMap<String, String> digests,
+            String[] keys,
+            int[] buckets,
+            int bucketCount,
+            List<String> shardNames,
+            String digest) {
         this.digests = digests;
+        this.keys = keys;
+        this.buckets = buckets;
         this.bucketCount = bucketCount;
-        this.shards = shards;
+        this.shardNames = shardNames;
         this.digest = digest;
     }
 
-    /** The set of these keys (key to value digest). */
+    /** The set of these keys (key to value digest); the map must not change afterwards. */
     static OwnedKeys of(SortedMap<String, String> digests) {
-        SortedMap<String, String> copy = Collections.unmodifiableSortedMap(new TreeMap<>(digests));
-        int buckets = bucketCount(copy.size());
-        List<SortedMap<String, String>> byBucket = new ArrayList<>(buckets);
-        for (int i = 0; i < buckets; i++) {
-            byBucket.add(new TreeMap<>());
-        }
+        int count = bucketCount(digests.size());
+        String[] keys = new String[digests.size()];
+        int[] buckets = new int[digests.size()];
+        MessageDigest[] shards = new MessageDigest[count];
         MessageDigest keyHash = Digests.sha256();
-        MessageDigest content = Digests.sha256();
-        for (Map.Entry<String, String> e : copy.entrySet()) {
-            byBucket.get(bucketOf(e.getKey(), buckets, keyHash)).put(e.getKey(), e.getValue());
-            content.update(e.getKey().getBytes(StandardCharsets.UTF_8));
-            content.update((byte) '\n');
-            content.update(e.getValue().getBytes(StandardCharsets.UTF_8));
-            content.update((byte) '\n');
-        }
-        List<Shard> shards = new ArrayList<>(buckets);
-        for (SortedMap<String, String> bucket : byBucket) {
-            if (bucket.isEmpty()) {
-                shards.add(null);
-            } else {
-                byte[] value = shardValue(bucket);
-                shards.add(
-                        new Shard(
-                                Digests.sha256Hex(value),
-                                value,
-                                Collections.unmodifiableSortedMap(bucket)));
+        int i = 0;
+        for (Map.Entry<String, String> e : digests.entrySet()) {
+            int b = bucketOf(e.getKey(), count, keyHash);
+            keys[i] = e.getKey();
+            buckets[i] = b;
+            i++;
+            if (shards[b] == null) {
+                shards[b] = Digests.sha256();
             }
+            shards[b].update(e.getKey().getBytes(StandardCharsets.UTF_8));
+            shards[b].update((byte) '\n');
+            shards[b].update(e.getValue().getBytes(StandardCharsets.UTF_8));
+            shards[b].update((byte) '\n');
+        }
+        List<String> names = new ArrayList<>(count);
+        MessageDigest all = Digests.sha256();
+        all.update((count + "\n").getBytes(StandardCharsets.UTF_8));
+        for (MessageDigest shard : shards) {
+            String name = shard == null ? "" : Digests.hex(shard.digest());
+            names.add(name);
+            all.update((name + "\n").getBytes(StandardCharsets.UTF_8));
         }
         return new OwnedKeys(
-                copy,
+                Collections.unmodifiableSortedMap(digests),
+                keys,
                 buckets,
-                Collections.unmodifiableList(shards),
-                "sha256:" + Digests.hex(content.digest()));
+                count,
+                Collections.unmodifiableList(names),
+                "sha256:" + Digests.hex(all.digest()));
     }
 
     /** The smallest power of two of buckets that keeps shards near {@link #KEYS_PER_SHARD}. */
@@ -106,6 +118,19 @@ final class OwnedKeys {
         return top & (buckets - 1);
     }
 
+    /** The name a shard with these entries has. */
+    static String shardName(SortedMap<String, String> entries) {
+        MessageDigest sha = Digests.sha256();
+        for (Map.Entry<String, String> e : entries.entrySet()) {
+            sha.update(e.getKey().getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) '\n');
+            sha.update(e.getValue().getBytes(StandardCharsets.UTF_8));
+            sha.update((byte) '\n');
+        }
+        return Digests.hex(sha.digest());
+    }
+
+    /** Every key with its value digest, sorted. */
     SortedMap<String, String> digests() {
         return digests;
     }
@@ -114,27 +139,52 @@ final class OwnedKeys {
         return bucketCount;
     }
 
-    /** The shard of each bucket, {@code null} for an empty bucket. */
-    List<Shard> shards() {
+    /** The shard names by bucket, {@code ""} for an empty bucket, as the record lists them. */
+    List<String> shardNames() {
+        return shardNames;
+    }
+
+    /** The shards of these buckets, built in one pass. */
+    List<Shard> shards(List<Integer> bucketList) {
+        boolean[] wanted = new boolean[bucketCount];
+        List<SortedMap<String, String>> entries = new ArrayList<>(bucketCount);
+        for (int b = 0; b < bucketCount; b++) {
+            entries.add(null);
+        }
+        for (int b : bucketList) {
+            wanted[b] = true;
+            entries.set(b, new TreeMap<>());
+        }
+        for (int i = 0; i < keys.length; i++) {
+            if (wanted[buckets[i]]) {
+                entries.get(buckets[i]).put(keys[i], digests.get(keys[i]));
+            }
+        }
+        List<Shard> shards = new ArrayList<>(bucketList.size());
+        for (int b : bucketList) {
+            SortedMap<String, String> e = Collections.unmodifiableSortedMap(entries.get(b));
+            shards.add(new Shard(shardNames.get(b), shardValue(e), e));
+        }
         return shards;
     }
 
-    /** The shard names by bucket, {@code ""} for an empty bucket, as the record lists them. */
-    List<String> shardNames() {
-        List<String> names = new ArrayList<>(shards.size());
-        for (Shard s : shards) {
-            names.add(s == null ? "" : s.name());
-        }
-        return names;
+    /** The bucket of each key, in key order. */
+    int[] buckets() {
+        return Arrays.copyOf(buckets, buckets.length);
     }
 
-    /** The SHA-256 of every key and value digest: equal exactly when the sets are equal. */
+    /** The keys in order, matching {@link #buckets()}. */
+    String[] keys() {
+        return Arrays.copyOf(keys, keys.length);
+    }
+
+    /** A digest of the whole set: equal exactly when the sets are equal. */
     String digest() {
         return digest;
     }
 
     int size() {
-        return digests.size();
+        return keys.length;
     }
 
     /** The stored form of a shard. */

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,9 +40,14 @@ final class PublishPlanner {
 
     PlannedPublish plan(CompiledOutput output, StoreState state, boolean verify)
             throws PublishException {
+        List<Map.Entry<String, byte[]>> entries = new ArrayList<>(output.entries().entrySet());
+        String[] valueDigests = new String[entries.size()];
+        IntStream.range(0, entries.size())
+                .parallel()
+                .forEach(i -> valueDigests[i] = Digests.valueDigest(entries.get(i).getValue()));
         SortedMap<String, String> targetDigests = new TreeMap<>();
-        for (Map.Entry<String, byte[]> e : output.entries().entrySet()) {
-            targetDigests.put(e.getKey(), Digests.valueDigest(e.getValue()));
+        for (int i = 0; i < valueDigests.length; i++) {
+            targetDigests.put(entries.get(i).getKey(), valueDigests[i]);
         }
         OwnedKeys target = OwnedKeys.of(targetDigests);
         OwnershipRecord record = state.record();
@@ -53,12 +59,14 @@ final class PublishPlanner {
                 garbage.add(name);
             }
         }
-        List<OwnedKeys.Shard> newShards = new ArrayList<>();
-        for (OwnedKeys.Shard s : target.shards()) {
-            if (s != null && !state.shardNames().contains(s.name())) {
-                newShards.add(s);
+        List<Integer> newBuckets = new ArrayList<>();
+        for (int b = 0; b < target.bucketCount(); b++) {
+            String name = target.shardNames().get(b);
+            if (!name.isEmpty() && !state.shardNames().contains(name)) {
+                newBuckets.add(b);
             }
         }
+        List<OwnedKeys.Shard> newShards = target.shards(newBuckets);
 
         Diff diff;
         if (verify || state.pending() != null) {
@@ -151,16 +159,18 @@ final class PublishPlanner {
         }
         SortedMap<String, String> published = readShards(toRead);
 
-        for (Map.Entry<String, String> e : target.digests().entrySet()) {
-            String key = e.getKey();
-            if (sameBuckets && !buckets.contains(OwnedKeys.bucketOf(key, target.bucketCount()))) {
+        String[] keys = target.keys();
+        int[] keyBuckets = target.buckets();
+        for (int i = 0; i < keys.length; i++) {
+            String key = keys[i];
+            if (sameBuckets && !buckets.contains(keyBuckets[i])) {
                 diff.unchanged++;
                 continue;
             }
             String old = published.get(key);
             if (old == null) {
                 diff.added.add(key);
-            } else if (!old.equals(e.getValue())) {
+            } else if (!old.equals(target.digests().get(key))) {
                 diff.changed.add(key);
             } else {
                 diff.unchanged++;
@@ -243,7 +253,15 @@ final class PublishPlanner {
                 continue;
             }
             try {
-                digests.putAll(OwnedKeys.parseShard(shard.value()));
+                SortedMap<String, String> entries = OwnedKeys.parseShard(shard.value());
+                if (!OwnedKeys.shardName(entries).equals(key.substring(Keyspace.SHARDS.length()))) {
+                    LOG.warn(
+                            "ownership shard {} does not match its name (changed by hand?): the"
+                                    + " keys it lists are not taken as published by this tool",
+                            key);
+                    continue;
+                }
+                digests.putAll(entries);
             } catch (IOException e) {
                 throw new PublishException(
                         PublishException.Reason.BAD_RECORD,

@@ -97,6 +97,11 @@ final class PublishRun {
             PlannedPublish planned =
                     new PublishPlanner(store).plan(output, state, options.verify());
             PublishPlan plan = describe(planned);
+            LOG.debug(
+                    "planned {} keys to write, {} unchanged, {} after start",
+                    plan.keysToWrite(),
+                    plan.unchanged(),
+                    Duration.ofNanos(System.nanoTime() - startNanos));
             if (!told) {
                 options.listener().planned(plan);
                 told = true;
@@ -315,22 +320,29 @@ final class PublishRun {
                     limits.ops(),
                     limits.bytes());
 
-            List<WriteOp> work = batchWork(planned);
-            int done = 0;
-            while (done < work.size()) {
-                List<WriteOp> batch =
-                        limits.split(work.subList(done, work.size()), 1, lockBytes()).get(0);
-                int sent = sendBatch(batch, guard, lease, lock);
-                if (sent == 0) {
-                    List<WriteOp> rest = work.subList(done, work.size());
-                    plannedTransactions =
-                            transactions + limits.split(rest, 1, lockBytes()).size() + 1;
-                }
-                done += sent;
-            }
+            sendAll(batchWork(planned), guard, lease, lock);
             finish(planned, record, guard, lease, lock);
         } finally {
             store.revokeQuietly(lease);
+        }
+    }
+
+    /** Writes {@code work} in order, in batches that fit the limits, under the lock. */
+    private void sendAll(List<WriteOp> work, Guard guard, long lease, LockRecord lock)
+            throws PublishException {
+        List<List<WriteOp>> batches = limits.split(work, 1, lockBytes());
+        int done = 0;
+        for (int next = 0; next < batches.size(); ) {
+            int sent = sendBatch(batches.get(next), guard, lease, lock);
+            if (sent == 0) {
+                // The limits were lowered: split what is left again.
+                batches = limits.split(work.subList(done, work.size()), 1, lockBytes());
+                next = 0;
+                plannedTransactions = transactions + batches.size() + 1;
+                continue;
+            }
+            done += sent;
+            next++;
         }
     }
 
@@ -559,12 +571,7 @@ final class PublishRun {
         switchRecord(ops, guard);
         if (!all) {
             guard.batch++;
-            int done = 0;
-            while (done < garbage.size()) {
-                List<WriteOp> batch =
-                        limits.split(garbage.subList(done, garbage.size()), 1, lockBytes()).get(0);
-                done += sendBatch(batch, guard, lease, lock);
-            }
+            sendAll(garbage, guard, lease, lock);
             releaseLock(guard);
         }
     }
