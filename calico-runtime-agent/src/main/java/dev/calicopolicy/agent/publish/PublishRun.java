@@ -653,7 +653,16 @@ final class PublishRun {
         if (System.nanoTime() - guard.refreshedAt < third) {
             return;
         }
-        long ttl = store.keepAlive(lease);
+        long ttl;
+        try {
+            ttl = store.keepAlive(lease);
+        } catch (PublishException e) {
+            if (e.reason() != PublishException.Reason.REFUSED
+                    || !e.getMessage().contains("lease not found")) {
+                throw e;
+            }
+            ttl = 0;
+        }
         if (ttl <= 0) {
             throw lockLost(store.get(Keyspace.LOCK));
         }

@@ -258,6 +258,68 @@ class BatchPublishTest {
     }
 
     @Test
+    void aPublishThatTakesLongerThanItsLockTtlKeepsTheLockAlive() throws Exception {
+        SortedMap<String, String> keys = OutputFixture.generated(4, 100, "a");
+        Path out = OutputFixture.bundle(work.resolve("a"), keys);
+        PublishListener slow =
+                new PublishListener() {
+                    @Override
+                    public void committed(PublishProgress progress) {
+                        sleep(400);
+                    }
+                };
+
+        long start = System.nanoTime();
+        PublishResult result =
+                new BundlePublisher(client)
+                        .publish(
+                                out,
+                                options()
+                                        .withMaxTxnOps(16)
+                                        .withLockTtl(java.time.Duration.ofSeconds(2))
+                                        .withListener(slow));
+
+        assertThat(System.nanoTime() - start).isGreaterThan(TimeUnit.SECONDS.toNanos(4));
+        assertThat(result.keys()).isEqualTo(keys.size());
+        assertThat(policyKeys()).isEqualTo(keys);
+        assertTidy();
+    }
+
+    @Test
+    void aPublisherStalledLongerThanItsLockTtlStopsAndTheNextRunCompletes() throws Exception {
+        SortedMap<String, String> keys = OutputFixture.generated(4, 100, "a");
+        Path out = OutputFixture.bundle(work.resolve("a"), keys);
+        PublishListener stall =
+                new PublishListener() {
+                    @Override
+                    public void committed(PublishProgress progress) {
+                        if (progress.transactions() == 3) {
+                            sleep(6000);
+                        }
+                    }
+                };
+
+        assertThatThrownBy(
+                        () ->
+                                new BundlePublisher(client)
+                                        .publish(
+                                                out,
+                                                options()
+                                                        .withMaxTxnOps(16)
+                                                        .withLockTtl(
+                                                                java.time.Duration.ofSeconds(2))
+                                                        .withListener(stall)))
+                .isInstanceOf(PublishException.class)
+                .hasMessageStartingWith("the publish lock is gone (its lease expired) after 3")
+                .hasMessageContaining("run publish again to complete it");
+
+        PublishResult next = new BundlePublisher(client).publish(out, options());
+        assertThat(next.plan().completes()).isPresent();
+        assertThat(policyKeys()).isEqualTo(keys);
+        assertTidy();
+    }
+
+    @Test
     void ofTwoBatchedPublishersStartingTogetherOneWinsAndTheOtherWritesNothing() throws Exception {
         SortedMap<String, String> x = OutputFixture.generated(0, 5, 0, 100, "x");
         SortedMap<String, String> y = OutputFixture.generated(5, 5, 100, 100, "y");
@@ -363,6 +425,14 @@ class BatchPublishTest {
             return outcomes;
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
