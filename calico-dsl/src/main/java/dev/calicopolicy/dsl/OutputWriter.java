@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calicopolicy.dsl.Compilation.InputFile;
 import dev.calicopolicy.dsl.emit.etcd.EtcdBundle;
 import dev.calicopolicy.dsl.emit.etcd.EtcdBundleEmitter;
+import dev.calicopolicy.dsl.emit.host.HostRules;
+import dev.calicopolicy.dsl.emit.host.HostRulesEmitter;
 import dev.calicopolicy.dsl.model.Policy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +52,19 @@ public final class OutputWriter {
         SortedMap<String, byte[]> files = new TreeMap<>();
         EtcdBundle bundle = EtcdBundleEmitter.emit(policy);
         files.put(BUNDLE, bundle.toJson());
+        for (Map.Entry<String, HostRules> host :
+                HostRulesEmitter.emit(policy, options).entrySet()) {
+            String dir = "hosts/" + host.getKey() + "/";
+            HostRules rules = host.getValue();
+            files.put(dir + HostRules.IPSET_FILE, utf8(rules.ipsetRules()));
+            files.put(dir + HostRules.IPTABLES_FILE, utf8(rules.iptablesRules()));
+            files.put(dir + HostRules.IP6TABLES_FILE, utf8(rules.ip6tablesRules()));
+        }
         return files;
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     /** The manifest: the compiler, the options, and the digests of the inputs and outputs. */
