@@ -109,8 +109,28 @@ public final class NetworkNamespaces implements AutoCloseable {
         return run(full, input);
     }
 
+    /** Runs a Java program of the test class path in a namespace to its end. */
+    public Result runJava(String ns, String mainClass, String... args) {
+        List<String> command = javaCommand(ns, mainClass, args);
+        return run(command, "");
+    }
+
     /** Starts a Java program of the test class path in a namespace; stopped on close. */
     public Process startJava(String ns, String mainClass, String... args) {
+        List<String> command = javaCommand(ns, mainClass, args);
+        try {
+            Process p =
+                    new ProcessBuilder(command)
+                            .redirectError(ProcessBuilder.Redirect.INHERIT)
+                            .start();
+            processes.add(p);
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + command, e);
+        }
+    }
+
+    private static List<String> javaCommand(String ns, String mainClass, String... args) {
         String java =
                 ProcessHandle.current()
                         .info()
@@ -130,16 +150,7 @@ public final class NetworkNamespaces implements AutoCloseable {
                                 System.getProperty("java.class.path"),
                                 mainClass));
         command.addAll(List.of(args));
-        try {
-            Process p =
-                    new ProcessBuilder(command)
-                            .redirectError(ProcessBuilder.Redirect.INHERIT)
-                            .start();
-            processes.add(p);
-            return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + command, e);
-        }
+        return command;
     }
 
     /** Starts a {@link TrafficProbe} in a namespace. */

@@ -61,7 +61,7 @@ public final class TrafficProbe {
                         () -> {
                             while (true) {
                                 try (Socket s = server.accept()) {
-                                    String peer = s.getInetAddress().getHostAddress();
+                                    String peer = text(s.getInetAddress());
                                     s.getOutputStream()
                                             .write(
                                                     (name + " " + peer + "\n")
@@ -74,6 +74,36 @@ public final class TrafficProbe {
                         "listen " + port);
         accepter.setDaemon(true);
         accepter.start();
+    }
+
+    /** The address as people write it: IPv6 with its longest run of zero groups as "::". */
+    static String text(InetAddress address) {
+        String full = address.getHostAddress();
+        if (!full.contains(":")) {
+            return full;
+        }
+        String[] groups = full.replaceFirst("%.*", "").split(":");
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < groups.length; i++) {
+            int j = i;
+            while (j < groups.length && groups[j].equals("0")) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+        }
+        if (bestStart < 0) {
+            return String.join(":", groups);
+        }
+        String head = String.join(":", java.util.Arrays.copyOfRange(groups, 0, bestStart));
+        String tail =
+                String.join(
+                        ":",
+                        java.util.Arrays.copyOfRange(groups, bestStart + bestLength, groups.length));
+        return head + "::" + tail;
     }
 
     private static String connect(String address, int port, String source, String timeout)
