@@ -102,7 +102,8 @@ public final class TrafficProbe {
         String tail =
                 String.join(
                         ":",
-                        java.util.Arrays.copyOfRange(groups, bestStart + bestLength, groups.length));
+                        java.util.Arrays.copyOfRange(
+                                groups, bestStart + bestLength, groups.length));
         return head + "::" + tail;
     }
 
