@@ -172,7 +172,7 @@ final class ValueParser {
                             + " '"
                             + text.value()
                             + "': "
-                            + lowerFirst(e.getMessage().replaceAll("\\s+", " ").trim()));
+                            + lowerFirst(addressProblem(e)));
             return null;
         }
     }
@@ -220,6 +220,13 @@ final class ValueParser {
 
     private void error(Located<?> at, String message) {
         diagnostics.error(at.location(), message);
+    }
+
+    /** IPAddress's message without the address it repeats: "segment too long at index 12". */
+    private static String addressProblem(AddressStringException e) {
+        String message = e.getMessage().replaceAll("\\s+", " ").trim();
+        int cut = message.indexOf("IP Address error: ");
+        return cut >= 0 ? message.substring(cut + "IP Address error: ".length()) : message;
     }
 
     private static String lowerFirst(String s) {
