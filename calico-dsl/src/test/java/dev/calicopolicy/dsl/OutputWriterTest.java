@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The output is a pure function of the inputs, and is replaced whole or not at all. */
 class OutputWriterTest {
-    static final Path SAMPLE = SamplePoliciesTest.SAMPLES.resolve("three-tier/src");
+    static final Path SAMPLE =
+            SamplePoliciesTest.SAMPLES.resolve("three-tier/src").toAbsolutePath();
 
     @TempDir Path tmp;
 
@@ -65,8 +66,9 @@ class OutputWriterTest {
                         new java.io.PrintWriter(new java.io.StringWriter()));
 
         assertThat(code).isEqualTo(1);
-        assertThat(snapshot(out)).containsOnlyKeys(before.keySet());
-        before.forEach((name, bytes) -> assertThat(snapshot(out).get(name)).isEqualTo(bytes));
+        Map<String, byte[]> after = snapshot(out);
+        assertThat(after).containsOnlyKeys(before.keySet());
+        before.forEach((name, bytes) -> assertThat(after.get(name)).isEqualTo(bytes));
         try (Stream<Path> left = Files.list(tmp)) {
             assertThat(left.map(p -> p.getFileName().toString()))
                     .containsExactlyInAnyOrder("out", "bad.calico");
