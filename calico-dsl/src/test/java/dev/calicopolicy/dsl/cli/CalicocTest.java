@@ -63,7 +63,7 @@ class CalicocTest {
                 .containsExactly(
                         bad + ":3:23: error: port 70000 out of range 0-65535",
                         bad
-                                + ":4:20: warning: tag 'nobody' is given by no profile, so it matches nothing",
+                                + ":4:24: warning: tag 'nobody' is given by no profile, so it matches nothing",
                         bad + ":7:86: error: unknown profile 'pp' (did you mean 'p'?)",
                         "2 errors, 1 warning");
         assertThat(output).doesNotExist();
