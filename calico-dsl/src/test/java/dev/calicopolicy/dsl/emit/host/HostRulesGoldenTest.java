@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The sample policies under {@code src/test/resources/hosts/<case>/} against their expected host
  * files in {@code expected/<host>/}. A case may hold {@code options.properties} ({@code
- * chainPrefix}, {@code workloadToHost}). Run with {@code -Dgolden.update=true} to rewrite the
+ * chainPrefix}, {@code workloadToHost}). Run with {@code -Dcalico.updateGolden=true} to rewrite the
  * expected files after a deliberate change, then read the difference before committing it.
  */
 class HostRulesGoldenTest {
@@ -76,7 +76,7 @@ class HostRulesGoldenTest {
     void hostFilesMatchTheExpectedFiles(String name) throws IOException {
         SortedMap<String, String> actual = render(name);
         Path expectedDir = CASES.resolve(name).resolve("expected");
-        if (Boolean.getBoolean("golden.update")) {
+        if (Boolean.getBoolean("calico.updateGolden")) {
             for (Map.Entry<String, String> f : actual.entrySet()) {
                 Path file = expectedDir.resolve(f.getKey());
                 Files.createDirectories(file.getParent());
