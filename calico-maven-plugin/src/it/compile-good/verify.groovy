@@ -6,6 +6,7 @@ import java.nio.file.Path
 Path plugin = basedir.toPath().resolve('target/calico')
 Path cli = basedir.toPath().resolve('target/cli-out')
 
+assert new File(calicocJar).isFile(): "no ${calicocJar}: build calico-dsl in the same reactor (-am)"
 def java = new File(System.getProperty('java.home'), 'bin/java').path
 def command = [java, '-jar', calicocJar, 'compile', '-o', cli.toString(), 'src/main/calico']
 def process = command.execute(null, basedir)
