@@ -23,6 +23,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +32,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
@@ -96,6 +99,7 @@ public final class PolicyCompiler {
         }
 
         Reader reader = new Reader(diagnostics);
+        reader.preload(List.copyOf(roots.keySet()));
         for (Path root : roots.keySet()) {
             reader.read(root);
         }
@@ -210,25 +214,37 @@ public final class PolicyCompiler {
         private final Map<Path, SourceFile> files = new LinkedHashMap<>();
         private final Map<Path, InputFile> inputs = new LinkedHashMap<>();
         private final Map<Path, List<Map.Entry<Path, Located<String>>>> importsOf = new TreeMap<>();
+        private final Map<Path, Loaded> loaded = new HashMap<>();
+        private final Set<Path> visited = new HashSet<>();
 
         Reader(List<Diagnostic> diagnostics) {
             this.diagnostics = diagnostics;
         }
 
-        void read(Path path) {
-            if (inputs.containsKey(path)) {
-                return;
-            }
+        /** Parses the given files on all cores; imports are then read as they are met. */
+        void preload(List<Path> paths) {
+            paths.parallelStream()
+                    .map(path -> Map.entry(path, load(path)))
+                    .toList()
+                    .forEach(e -> loaded.put(e.getKey(), e.getValue()));
+        }
+
+        /** One file read, decoded and parsed, with the problems met on the way. */
+        private record Loaded(InputFile input, PolicyParser.Result result) {}
+
+        private Loaded load(Path path) {
             String display = displayPath(path);
             byte[] bytes;
             try {
                 bytes = Files.readAllBytes(path);
             } catch (IOException e) {
-                diagnostics.add(
-                        Diagnostic.error(wholeFile(path), "cannot read file: " + e.getMessage()));
-                return;
+                return new Loaded(
+                        null,
+                        failed(
+                                Diagnostic.error(
+                                        wholeFile(path), "cannot read file: " + e.getMessage())));
             }
-            inputs.put(path, new InputFile(path, display, sha256(bytes)));
+            InputFile input = new InputFile(path, display, sha256(bytes));
             String text;
             try {
                 text =
@@ -239,13 +255,31 @@ public final class PolicyCompiler {
                                 .decode(ByteBuffer.wrap(bytes))
                                 .toString();
             } catch (CharacterCodingException e) {
-                diagnostics.add(Diagnostic.error(wholeFile(path), "file is not valid UTF-8"));
-                return;
+                return new Loaded(
+                        input,
+                        failed(Diagnostic.error(wholeFile(path), "file is not valid UTF-8")));
             }
             PolicyParser.Result result =
                     path.getFileName().toString().endsWith(INVENTORY_EXTENSION)
                             ? InventoryReader.read(display, text)
                             : PolicyParser.parse(display, text);
+            return new Loaded(input, result);
+        }
+
+        private static PolicyParser.Result failed(Diagnostic d) {
+            return new PolicyParser.Result(java.util.Optional.empty(), List.of(d));
+        }
+
+        void read(Path path) {
+            if (inputs.containsKey(path) || visited.contains(path)) {
+                return;
+            }
+            visited.add(path);
+            Loaded l = loaded.containsKey(path) ? loaded.remove(path) : load(path);
+            if (l.input() != null) {
+                inputs.put(path, l.input());
+            }
+            PolicyParser.Result result = l.result();
             diagnostics.addAll(result.diagnostics());
             if (result.file().isEmpty()) {
                 return;
