@@ -2,10 +2,12 @@ package dev.calicopolicy.dsl;
 
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.calicopolicy.dsl.Compilation.InputFile;
+import dev.calicopolicy.dsl.CompileOptions.WorkloadToHost;
 import dev.calicopolicy.dsl.emit.etcd.EtcdBundle;
 import dev.calicopolicy.dsl.emit.etcd.EtcdBundleEmitter;
 import dev.calicopolicy.dsl.emit.host.HostRules;
@@ -20,6 +22,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -101,6 +104,51 @@ public final class OutputWriter {
         } catch (IOException e) {
             throw new IllegalStateException("writing JSON to a string cannot fail", e);
         }
+    }
+
+    /**
+     * What a manifest records: the compiler, the options, and the digests of the inputs (by display
+     * path) and of the outputs (by path relative to the output directory).
+     */
+    record Manifest(
+            String compiler,
+            CompileOptions options,
+            Map<String, String> inputs,
+            Map<String, String> outputs) {}
+
+    /** The manifest in {@code outDir}; empty when there is none or it cannot be understood. */
+    static Optional<Manifest> readManifest(Path outDir) {
+        Path file = outDir.resolve(MANIFEST);
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        try {
+            JsonNode root = new ObjectMapper().readTree(file.toFile());
+            JsonNode opts = root.path("options");
+            CompileOptions options =
+                    new CompileOptions(
+                            opts.path("chain_prefix").asText(),
+                            WorkloadToHost.valueOf(
+                                    opts.path("workload_to_host")
+                                            .asText()
+                                            .toUpperCase(java.util.Locale.ROOT)));
+            return Optional.of(
+                    new Manifest(
+                            root.path("compiler").asText(),
+                            options,
+                            digests(root.path("inputs")),
+                            digests(root.path("outputs"))));
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Map<String, String> digests(JsonNode list) {
+        Map<String, String> digests = new TreeMap<>();
+        for (JsonNode entry : list) {
+            digests.put(entry.path("path").asText(), entry.path("sha256").asText());
+        }
+        return digests;
     }
 
     /**

@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
@@ -115,6 +116,66 @@ public final class PolicyCompiler {
         diagnostics.addAll(checked.diagnostics());
         Collections.sort(diagnostics);
         return new Compilation(checked.policy(), diagnostics, inputs);
+    }
+
+    /**
+     * Whether {@code outDir} already holds what compiling {@code paths} with {@code options} would
+     * write, so a build tool may skip the compile. True only when the output's manifest names this
+     * compiler version and these options, every output file it lists is there with its digest,
+     * every input it lists still has its digest, and every policy file now under {@code paths} is
+     * among those inputs. Unchanged inputs import the same files, so nothing else can differ (one
+     * case aside: when {@code paths} shrank to a part of what was compiled without any file
+     * changing, the files left out are not noticed). Never throws for a missing or damaged output:
+     * that is simply not up to date. Relative paths, {@code outDir} included, are resolved against
+     * the base directory.
+     */
+    public boolean isUpToDate(List<Path> paths, CompileOptions options, Path outDir) {
+        Objects.requireNonNull(options, "options should not be null");
+        Path out = baseDir.resolve(outDir).normalize();
+        Optional<OutputWriter.Manifest> found = OutputWriter.readManifest(out);
+        if (found.isEmpty()) {
+            return false;
+        }
+        OutputWriter.Manifest manifest = found.get();
+        if (!manifest.compiler().equals("calicoc " + version())
+                || !manifest.options().equals(options)) {
+            return false;
+        }
+
+        for (Map.Entry<String, String> output : manifest.outputs().entrySet()) {
+            if (!digestMatches(out.resolve(output.getKey()), output.getValue())) {
+                return false;
+            }
+        }
+        for (Map.Entry<String, String> input : manifest.inputs().entrySet()) {
+            if (!digestMatches(baseDir.resolve(input.getKey()), input.getValue())) {
+                return false;
+            }
+        }
+
+        for (Path given : paths) {
+            Path path = baseDir.resolve(given).normalize();
+            List<Diagnostic> problems = new ArrayList<>();
+            List<Path> sources =
+                    Files.isDirectory(path) ? sourcesUnder(path, problems) : List.of(path);
+            for (Path source : sources) {
+                if (!manifest.inputs().containsKey(displayPath(source))) {
+                    return false;
+                }
+            }
+            if (!problems.isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean digestMatches(Path file, String sha256) {
+        try {
+            return Files.isRegularFile(file) && sha256(Files.readAllBytes(file)).equals(sha256);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** How messages and the manifest name a file. */
