@@ -48,6 +48,13 @@ public final class CompileMojo extends AbstractCompilingMojo {
     @Parameter(property = "calico.workloadToHost", defaultValue = "drop", required = true)
     String workloadToHost;
 
+    /**
+     * Hosts whose rule files are written: {@code all}, {@code none} (the etcd bundle only) or a
+     * comma-separated list of host names.
+     */
+    @Parameter(property = "calico.hostRules", defaultValue = "all", required = true)
+    String hostRules;
+
     @Inject
     public CompileMojo(BuildContext buildContext) {
         super(buildContext);
@@ -69,7 +76,7 @@ public final class CompileMojo extends AbstractCompilingMojo {
         }
 
         Compilation compilation = compileSources();
-        SortedMap<String, byte[]> written;
+        SortedMap<String, String> written;
         try {
             written = OutputWriter.write(compilation, options, outputDirectory.toPath());
         } catch (IOException e) {
@@ -107,8 +114,14 @@ public final class CompileMojo extends AbstractCompilingMojo {
             throw new MojoFailureException(
                     "calico: workloadToHost is '" + workloadToHost + "'; expected drop or accept");
         }
+        CompileOptions.HostSelection hosts;
         try {
-            return new CompileOptions(chainPrefix, toHost);
+            hosts = CompileOptions.HostSelection.parse(hostRules);
+        } catch (IllegalArgumentException e) {
+            throw new MojoFailureException("calico: hostRules: " + e.getMessage());
+        }
+        try {
+            return new CompileOptions(chainPrefix, toHost, hosts);
         } catch (IllegalArgumentException e) {
             throw new MojoFailureException("calico: chainPrefix: " + e.getMessage());
         }

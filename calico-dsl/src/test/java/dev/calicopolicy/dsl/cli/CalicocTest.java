@@ -70,6 +70,30 @@ class CalicocTest {
     }
 
     @Test
+    void hostRulesCanBeLimitedToSomeHostsOrNone() {
+        Path all = dir.resolve("all");
+        assertThat(run("compile", "-o", all.toString(), good.toString())).isZero();
+        assertThat(all.resolve("hosts/h/iptables.rules")).exists();
+
+        Path none = dir.resolve("none");
+        assertThat(run("compile", "--host-rules", "none", "-o", none.toString(), good.toString()))
+                .isZero();
+        assertThat(none.resolve("etcd/bundle.json")).exists();
+        assertThat(none.resolve("hosts")).doesNotExist();
+
+        Path one = dir.resolve("one");
+        assertThat(run("compile", "--host-rules", "h", "-o", one.toString(), good.toString()))
+                .isZero();
+        assertThat(one.resolve("hosts/h/ipset.rules"))
+                .hasSameTextualContentAs(all.resolve("hosts/h/ipset.rules"));
+
+        assertThat(run("compile", "--host-rules", "nohost", "-o", one.toString(), good.toString()))
+                .isEqualTo(2);
+        assertThat(err.toString())
+                .contains("--host-rules names host 'nohost', which has no endpoints");
+    }
+
+    @Test
     void checkWritesNothing() {
         assertThat(run("check", good.toString())).isZero();
         assertThat(dir.resolve("out")).doesNotExist();
