@@ -23,12 +23,16 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
@@ -95,6 +99,7 @@ public final class PolicyCompiler {
         }
 
         Reader reader = new Reader(diagnostics);
+        reader.preload(List.copyOf(roots.keySet()));
         for (Path root : roots.keySet()) {
             reader.read(root);
         }
@@ -111,6 +116,66 @@ public final class PolicyCompiler {
         diagnostics.addAll(checked.diagnostics());
         Collections.sort(diagnostics);
         return new Compilation(checked.policy(), diagnostics, inputs);
+    }
+
+    /**
+     * Whether {@code outDir} already holds what compiling {@code paths} with {@code options} would
+     * write, so a build tool may skip the compile. True only when the output's manifest names this
+     * compiler version and these options, every output file it lists is there with its digest,
+     * every input it lists still has its digest, and every policy file now under {@code paths} is
+     * among those inputs. Unchanged inputs import the same files, so nothing else can differ (one
+     * case aside: when {@code paths} shrank to a part of what was compiled without any file
+     * changing, the files left out are not noticed). Never throws for a missing or damaged output:
+     * that is simply not up to date. Relative paths, {@code outDir} included, are resolved against
+     * the base directory.
+     */
+    public boolean isUpToDate(List<Path> paths, CompileOptions options, Path outDir) {
+        Objects.requireNonNull(options, "options should not be null");
+        Path out = baseDir.resolve(outDir).normalize();
+        Optional<OutputWriter.Manifest> found = OutputWriter.readManifest(out);
+        if (found.isEmpty()) {
+            return false;
+        }
+        OutputWriter.Manifest manifest = found.get();
+        if (!manifest.compiler().equals("calicoc " + version())
+                || !manifest.options().equals(options)) {
+            return false;
+        }
+
+        for (Map.Entry<String, String> output : manifest.outputs().entrySet()) {
+            if (!digestMatches(out.resolve(output.getKey()), output.getValue())) {
+                return false;
+            }
+        }
+        for (Map.Entry<String, String> input : manifest.inputs().entrySet()) {
+            if (!digestMatches(baseDir.resolve(input.getKey()), input.getValue())) {
+                return false;
+            }
+        }
+
+        for (Path given : paths) {
+            Path path = baseDir.resolve(given).normalize();
+            List<Diagnostic> problems = new ArrayList<>();
+            List<Path> sources =
+                    Files.isDirectory(path) ? sourcesUnder(path, problems) : List.of(path);
+            for (Path source : sources) {
+                if (!manifest.inputs().containsKey(displayPath(source))) {
+                    return false;
+                }
+            }
+            if (!problems.isEmpty()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean digestMatches(Path file, String sha256) {
+        try {
+            return Files.isRegularFile(file) && sha256(Files.readAllBytes(file)).equals(sha256);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** How messages and the manifest name a file. */
@@ -149,25 +214,37 @@ public final class PolicyCompiler {
         private final Map<Path, SourceFile> files = new LinkedHashMap<>();
         private final Map<Path, InputFile> inputs = new LinkedHashMap<>();
         private final Map<Path, List<Map.Entry<Path, Located<String>>>> importsOf = new TreeMap<>();
+        private final Map<Path, Loaded> loaded = new HashMap<>();
+        private final Set<Path> visited = new HashSet<>();
 
         Reader(List<Diagnostic> diagnostics) {
             this.diagnostics = diagnostics;
         }
 
-        void read(Path path) {
-            if (inputs.containsKey(path)) {
-                return;
-            }
+        /** Parses the given files on all cores; imports are then read as they are met. */
+        void preload(List<Path> paths) {
+            paths.parallelStream()
+                    .map(path -> Map.entry(path, load(path)))
+                    .toList()
+                    .forEach(e -> loaded.put(e.getKey(), e.getValue()));
+        }
+
+        /** One file read, decoded and parsed, with the problems met on the way. */
+        private record Loaded(InputFile input, PolicyParser.Result result) {}
+
+        private Loaded load(Path path) {
             String display = displayPath(path);
             byte[] bytes;
             try {
                 bytes = Files.readAllBytes(path);
             } catch (IOException e) {
-                diagnostics.add(
-                        Diagnostic.error(wholeFile(path), "cannot read file: " + e.getMessage()));
-                return;
+                return new Loaded(
+                        null,
+                        failed(
+                                Diagnostic.error(
+                                        wholeFile(path), "cannot read file: " + e.getMessage())));
             }
-            inputs.put(path, new InputFile(path, display, sha256(bytes)));
+            InputFile input = new InputFile(path, display, sha256(bytes));
             String text;
             try {
                 text =
@@ -178,13 +255,31 @@ public final class PolicyCompiler {
                                 .decode(ByteBuffer.wrap(bytes))
                                 .toString();
             } catch (CharacterCodingException e) {
-                diagnostics.add(Diagnostic.error(wholeFile(path), "file is not valid UTF-8"));
-                return;
+                return new Loaded(
+                        input,
+                        failed(Diagnostic.error(wholeFile(path), "file is not valid UTF-8")));
             }
             PolicyParser.Result result =
                     path.getFileName().toString().endsWith(INVENTORY_EXTENSION)
                             ? InventoryReader.read(display, text)
                             : PolicyParser.parse(display, text);
+            return new Loaded(input, result);
+        }
+
+        private static PolicyParser.Result failed(Diagnostic d) {
+            return new PolicyParser.Result(java.util.Optional.empty(), List.of(d));
+        }
+
+        void read(Path path) {
+            if (inputs.containsKey(path) || visited.contains(path)) {
+                return;
+            }
+            visited.add(path);
+            Loaded l = loaded.containsKey(path) ? loaded.remove(path) : load(path);
+            if (l.input() != null) {
+                inputs.put(path, l.input());
+            }
+            PolicyParser.Result result = l.result();
             diagnostics.addAll(result.diagnostics());
             if (result.file().isEmpty()) {
                 return;

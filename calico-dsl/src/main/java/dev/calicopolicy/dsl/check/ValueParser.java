@@ -10,6 +10,7 @@ import inet.ipaddr.IPAddress;
 import inet.ipaddr.IPAddressString;
 import inet.ipaddr.IPAddressStringParameters;
 import java.util.Locale;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -23,6 +24,9 @@ final class ValueParser {
             Pattern.compile("[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\\1[0-9A-Fa-f]{2}){4}");
     private static final Pattern PORT_OR_RANGE = Pattern.compile("[0-9]+(:[0-9]+)?");
     private static final Pattern NUMBER = Pattern.compile("[0-9]+");
+    private static final Pattern SIMPLE_IPV4 =
+            Pattern.compile(
+                    "([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})(?:/([0-9]{1,2}))?");
 
     private static final IPAddressStringParameters ADDRESS_SYNTAX =
             new IPAddressStringParameters.Builder()
@@ -114,6 +118,10 @@ final class ValueParser {
      * warning with the canonical form, and the network is used.
      */
     Cidr cidr(Located<String> text) {
+        Cidr simple = simpleIpv4(text);
+        if (simple != null) {
+            return simple;
+        }
         IPAddress address = parse(text, "CIDR");
         if (address == null) {
             return null;
@@ -139,6 +147,57 @@ final class ValueParser {
                             + ", write that");
         }
         return cidr;
+    }
+
+    /**
+     * The common case, a plain dotted-quad IPv4 address or CIDR, without the general parser; null
+     * for anything else (which the general parser then checks and reports).
+     */
+    private Cidr simpleIpv4(Located<String> text) {
+        Matcher m = SIMPLE_IPV4.matcher(text.value());
+        if (!m.matches()) {
+            return null;
+        }
+        long address = 0;
+        for (int i = 1; i <= 4; i++) {
+            String octet = m.group(i);
+            if (octet.length() > 1 && octet.charAt(0) == '0') {
+                return null;
+            }
+            int value = Integer.parseInt(octet);
+            if (value > 255) {
+                return null;
+            }
+            address = (address << 8) | value;
+        }
+        int prefix = m.group(5) == null ? 32 : Integer.parseInt(m.group(5));
+        if (prefix > 32
+                || (m.group(5) != null && m.group(5).length() > 1 && m.group(5).charAt(0) == '0')) {
+            return null;
+        }
+        long mask = prefix == 0 ? 0 : (0xffffffffL << (32 - prefix)) & 0xffffffffL;
+        long network = address & mask;
+        Cidr cidr = new Cidr(dotted(network), prefix, IpVersion.V4);
+        if (network != address) {
+            diagnostics.warning(
+                    text.location(),
+                    "CIDR '"
+                            + text.value()
+                            + "' has host bits set; it means "
+                            + cidr
+                            + ", write that");
+        }
+        return cidr;
+    }
+
+    private static String dotted(long address) {
+        return ((address >> 24) & 0xff)
+                + "."
+                + ((address >> 16) & 0xff)
+                + "."
+                + ((address >> 8) & 0xff)
+                + "."
+                + (address & 0xff);
     }
 
     /** A single address, without prefix. */
@@ -172,7 +231,7 @@ final class ValueParser {
                             + " '"
                             + text.value()
                             + "': "
-                            + lowerFirst(e.getMessage().replaceAll("\\s+", " ").trim()));
+                            + lowerFirst(addressProblem(e)));
             return null;
         }
     }
@@ -220,6 +279,13 @@ final class ValueParser {
 
     private void error(Located<?> at, String message) {
         diagnostics.error(at.location(), message);
+    }
+
+    /** IPAddress's message without the address it repeats: "segment too long at index 12". */
+    private static String addressProblem(AddressStringException e) {
+        String message = e.getMessage().replaceAll("\\s+", " ").trim();
+        int cut = message.indexOf("IP Address error: ");
+        return cut >= 0 ? message.substring(cut + "IP Address error: ".length()) : message;
     }
 
     private static String lowerFirst(String s) {

@@ -9,6 +9,7 @@ import dev.calicopolicy.dsl.CompileOptions.WorkloadToHost;
 import dev.calicopolicy.dsl.Diagnostic;
 import dev.calicopolicy.dsl.OutputWriter;
 import dev.calicopolicy.dsl.PolicyCompiler;
+import dev.calicopolicy.dsl.model.Policy;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -110,6 +111,15 @@ public final class Calicoc implements Callable<Integer> {
                 description =
                         "traffic from endpoints to their host, beyond DHCP and ND: drop or accept after outbound policy (default: ${DEFAULT-VALUE})")
         WorkloadToHost workloadToHost;
+
+        @Option(
+                names = "--host-rules",
+                paramLabel = "all|none|HOST,...",
+                defaultValue = "all",
+                description =
+                        "hosts whose rule files are written: all (default), none (the etcd bundle"
+                                + " only) or a comma-separated list")
+        String hostRules;
     }
 
     @Command(
@@ -137,7 +147,17 @@ public final class Calicoc implements Callable<Integer> {
             if (failed) {
                 return POLICY_ERRORS;
             }
-            SortedMap<String, byte[]> written = OutputWriter.write(compilation, options, output);
+            Policy policy = compilation.policy().orElseThrow();
+            for (String host : options.hostRules().names()) {
+                if (!policy.hosts().contains(host)) {
+                    throw new CommandLine.ParameterException(
+                            spec.commandLine(),
+                            "--host-rules names host '"
+                                    + host
+                                    + "', which has no endpoints in the policy");
+                }
+            }
+            SortedMap<String, String> written = OutputWriter.write(compilation, options, output);
             if (common.format == Format.TEXT) {
                 spec.commandLine()
                         .getErr()
@@ -178,7 +198,10 @@ public final class Calicoc implements Callable<Integer> {
     private static CompileOptions optionsOrUsage(
             CommandLine.Model.CommandSpec spec, Common common) {
         try {
-            return new CompileOptions(common.chainPrefix, common.workloadToHost);
+            return new CompileOptions(
+                    common.chainPrefix,
+                    common.workloadToHost,
+                    CompileOptions.HostSelection.parse(common.hostRules));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

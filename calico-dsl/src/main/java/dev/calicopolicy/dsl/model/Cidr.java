@@ -1,19 +1,84 @@
 package dev.calicopolicy.dsl.model;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Objects;
 
 /**
  * A canonical CIDR: the network address in canonical text (lower case, IPv6 compressed) and the
- * prefix length. Host bits are always zero.
+ * prefix length. Host bits are always zero. CIDRs sort by family, then numerically by address, then
+ * by prefix length.
  */
-public record Cidr(String address, int prefixLength, IpVersion version)
-        implements Comparable<Cidr> {
-    public Cidr {
-        Objects.requireNonNull(address, "address should not be null");
-        Objects.requireNonNull(version, "version should not be null");
+public final class Cidr implements Comparable<Cidr> {
+    private final String address;
+    private final int prefixLength;
+    private final IpVersion version;
+    private final long high;
+    private final long low;
+
+    public Cidr(String address, int prefixLength, IpVersion version) {
+        this.address = Objects.requireNonNull(address, "address should not be null");
+        this.version = Objects.requireNonNull(version, "version should not be null");
         if (prefixLength < 0 || prefixLength > version.bits()) {
             throw new IllegalArgumentException("prefix length " + prefixLength + " out of range");
         }
+        this.prefixLength = prefixLength;
+        byte[] bytes = bytesOf(address, version);
+        long h = 0;
+        long l = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes.length == 16 && i < 8) {
+                h = (h << 8) | (bytes[i] & 0xff);
+            } else {
+                l = (l << 8) | (bytes[i] & 0xff);
+            }
+        }
+        this.high = h;
+        this.low = l;
+    }
+
+    private static byte[] bytesOf(String address, IpVersion version) {
+        boolean literal =
+                version == IpVersion.V4
+                        ? address.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")
+                        : address.matches("[0-9A-Fa-f:.]+") && address.indexOf(':') >= 0;
+        if (!literal) {
+            throw new IllegalArgumentException(address + " is not an " + version + " address");
+        }
+        if (version == IpVersion.V4) {
+            String[] parts = address.split("\\.");
+            byte[] bytes = new byte[4];
+            for (int i = 0; i < 4; i++) {
+                int octet = Integer.parseInt(parts[i]);
+                if (octet > 255) {
+                    throw new IllegalArgumentException("not an IPv4 address: " + address);
+                }
+                bytes[i] = (byte) octet;
+            }
+            return bytes;
+        }
+        try {
+            // Only literal addresses reach here, so no name is ever looked up.
+            byte[] bytes = InetAddress.getByName(address).getAddress();
+            if (bytes.length != version.bits() / 8) {
+                throw new IllegalArgumentException(address + " is not an " + version + " address");
+            }
+            return bytes;
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("not an IP address: " + address, e);
+        }
+    }
+
+    public String address() {
+        return address;
+    }
+
+    public int prefixLength() {
+        return prefixLength;
+    }
+
+    public IpVersion version() {
+        return version;
     }
 
     /** True for a /32 (IPv4) or /128 (IPv6): a single address. */
@@ -23,8 +88,28 @@ public record Cidr(String address, int prefixLength, IpVersion version)
 
     @Override
     public int compareTo(Cidr other) {
-        int byVersion = version.compareTo(other.version);
-        return byVersion != 0 ? byVersion : toString().compareTo(other.toString());
+        int c = version.compareTo(other.version);
+        if (c == 0) {
+            c = Long.compareUnsigned(high, other.high);
+        }
+        if (c == 0) {
+            c = Long.compareUnsigned(low, other.low);
+        }
+        return c != 0 ? c : Integer.compare(prefixLength, other.prefixLength);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Cidr other
+                && prefixLength == other.prefixLength
+                && high == other.high
+                && low == other.low
+                && version == other.version;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(high * 31 + low) * 31 + prefixLength;
     }
 
     @Override

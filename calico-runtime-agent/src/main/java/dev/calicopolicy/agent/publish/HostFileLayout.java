@@ -110,8 +110,8 @@ public final class HostFileLayout {
     }
 
     /** A host's files as fetched from etcd, each checked against the index. */
-    public record HostFiles(String host, String digest, SortedMap<String, byte[]> files) {
-        public HostFiles {
+    public record Fetched(String host, String digest, SortedMap<String, byte[]> files) {
+        public Fetched {
             Objects.requireNonNull(host, "host should not be null");
             Objects.requireNonNull(digest, "digest should not be null");
             files = Collections.unmodifiableSortedMap(new TreeMap<>(files));
@@ -191,7 +191,7 @@ public final class HostFileLayout {
      * @return the files, or empty when the host has no index (nothing published for it)
      * @throws IOException if a part is missing or a file does not match the index
      */
-    public static Optional<HostFiles> assemble(String host, Map<String, byte[]> keyValues)
+    public static Optional<Fetched> assemble(String host, Map<String, byte[]> keyValues)
             throws IOException {
         byte[] indexValue = keyValues.get(indexKey(host));
         if (indexValue == null) {
@@ -228,7 +228,7 @@ public final class HostFileLayout {
         if (!digest(files).equals(index.digest())) {
             throw new IOException("host " + host + ": the files do not match the index's digest");
         }
-        return Optional.of(new HostFiles(host, index.digest(), files));
+        return Optional.of(new Fetched(host, index.digest(), files));
     }
 
     /** Splits a file into parts of at most {@link #PART_BYTES}, ending at line ends if it can. */
