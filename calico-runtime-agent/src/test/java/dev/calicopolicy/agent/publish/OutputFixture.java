@@ -20,10 +20,12 @@ import java.util.TreeMap;
 final class OutputFixture {
     private OutputFixture() {}
 
-    /** Compiles {@code source} with the real compiler into {@code out}. */
+    /** Compiles {@code source} with the real compiler into {@code work/name}. */
     static Path compile(Path work, String name, String source) {
         try {
-            Path src = work.resolve(name + "-src");
+            // One source folder for every compile, so that host files, whose comments name the
+            // source, differ only where the policy does.
+            Path src = work.resolve("src");
             Files.createDirectories(src);
             Files.writeString(src.resolve("policy.calico"), source, StandardCharsets.UTF_8);
             Compilation compilation = new PolicyCompiler(work).compile(List.of(src));
@@ -37,6 +39,37 @@ final class OutputFixture {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Compiles {@code source} and keeps only the bundle: no host files, no manifest; for tests
+     * about the keys under {@code /calico/v1/} alone.
+     */
+    static Path compileBundleOnly(Path work, String name, String source) {
+        Path out = compile(work, name, source);
+        if (!Files.exists(out.resolve("hosts"))) {
+            return out;
+        }
+        try (var files = Files.walk(out.resolve("hosts"))) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+            Files.deleteIfExists(out.resolve("manifest.json"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    /** The files of {@code out/hosts/<host>/}, by name. */
+    static SortedMap<String, String> hostFilesOf(Path out, String host) throws IOException {
+        SortedMap<String, String> files = new TreeMap<>();
+        try (var list = Files.list(out.resolve("hosts").resolve(host))) {
+            for (Path f : list.toList()) {
+                files.put(f.getFileName().toString(), Files.readString(f));
+            }
+        }
+        return files;
     }
 
     /** Writes a bundle of these entries into {@code out/etcd/bundle.json}. */

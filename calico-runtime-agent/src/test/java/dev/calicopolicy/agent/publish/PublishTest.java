@@ -115,13 +115,17 @@ class PublishTest {
 
         assertThat(run.exitCode()).as(run.toString()).isZero();
         long revision = EtcdContents.revision(etcd);
+        // 6 keys of the bundle; 3 host files of one part each and their index.
         assertThat(run.out())
                 .isEqualTo(
-                        "published 6 keys (0 deleted) in 1 transaction, revision "
+                        "published 10 keys (0 deleted) in 1 transaction, revision "
                                 + revision
                                 + "\n");
         assertThat(EtcdContents.read(etcd, "/calico/v1/").values())
                 .isEqualTo(OutputFixture.entriesOf(out));
+        assertThat(hostFiles("compute-01"))
+                .isEqualTo(OutputFixture.hostFilesOf(out, "compute-01"))
+                .containsOnlyKeys("ipset.rules", "iptables.rules", "ip6tables.rules");
         assertThat(EtcdContents.read(etcd, "/calico-policy/").values())
                 .containsKey(Keyspace.PUBLISHED)
                 .doesNotContainKeys(Keyspace.PENDING, Keyspace.LOCK);
@@ -146,9 +150,9 @@ class PublishTest {
 
     @Test
     void changingOneProfileWritesOnlyItsKeys() throws Exception {
-        assertThat(publish(OutputFixture.compile(work, "v1", V1)).exitCode()).isZero();
+        assertThat(publish(OutputFixture.compileBundleOnly(work, "v1", V1)).exitCode()).isZero();
         long before = EtcdContents.revision(etcd);
-        Path changed = OutputFixture.compile(work, "v2", V1_WEB_CHANGED);
+        Path changed = OutputFixture.compileBundleOnly(work, "v2", V1_WEB_CHANGED);
 
         PublishResult result =
                 new BundlePublisher(client).publish(changed, PublishOptions.defaults());
@@ -163,9 +167,40 @@ class PublishTest {
     }
 
     @Test
+    void changingOneProfileRewritesOnlyTheHostFilesThatChange() throws Exception {
+        String twoHosts =
+                V1.replace(
+                        """
+                          workload openstack vm-2 {""",
+                        """
+                        }
+                        host compute-02 {
+                          workload openstack vm-2 {""");
+        Path first = OutputFixture.compile(work, "v1", twoHosts);
+        assertThat(publish(first).exitCode()).isZero();
+        long before = EtcdContents.revision(etcd);
+        Path second =
+                OutputFixture.compile(work, "v2", twoHosts.replace("to port 80;", "to port 8080;"));
+
+        AgentCli run = publish(second);
+
+        assertThat(run.exitCode()).as(run.toString()).isZero();
+        assertThat(EtcdContents.read(etcd, "/calico/v1/").changedAfter(before).keySet())
+                .containsExactly(WEB_RULES);
+        assertThat(EtcdContents.read(etcd, "/calico-policy/hosts/").changedAfter(before))
+                .isNotEmpty()
+                .allSatisfy((k, v) -> assertThat(k).startsWith("/calico-policy/hosts/compute-01/"));
+        for (String host : new String[] {"compute-01", "compute-02"}) {
+            assertThat(hostFiles(host)).isEqualTo(OutputFixture.hostFilesOf(second, host));
+        }
+        assertThat(OutputFixture.hostFilesOf(first, "compute-01"))
+                .isNotEqualTo(OutputFixture.hostFilesOf(second, "compute-01"));
+    }
+
+    @Test
     void deletesTheKeysItPublishedThatTheBundleDropped() throws IOException {
-        assertThat(publish(OutputFixture.compile(work, "v1", V1)).exitCode()).isZero();
-        Path smaller = OutputFixture.compile(work, "v3", V1_WITHOUT_DB);
+        assertThat(publish(OutputFixture.compileBundleOnly(work, "v1", V1)).exitCode()).isZero();
+        Path smaller = OutputFixture.compileBundleOnly(work, "v3", V1_WITHOUT_DB);
 
         AgentCli run = publish(smaller);
 
@@ -197,13 +232,13 @@ class PublishTest {
 
     @Test
     void aDroppedKeySomeoneElseChangedIsLeftInPlace() throws Exception {
-        assertThat(publish(OutputFixture.compile(work, "v1", V1)).exitCode()).isZero();
+        assertThat(publish(OutputFixture.compileBundleOnly(work, "v1", V1)).exitCode()).isZero();
         etcd.etcdctl("put", EP2, "{\"changed\":\"by hand\"}");
 
         PublishResult result =
                 new BundlePublisher(client)
                         .publish(
-                                OutputFixture.compile(work, "v3", V1_WITHOUT_DB),
+                                OutputFixture.compileBundleOnly(work, "v3", V1_WITHOUT_DB),
                                 PublishOptions.defaults());
 
         assertThat(result.plan().kept()).containsExactly(EP2);
@@ -239,12 +274,14 @@ class PublishTest {
 
     @Test
     void dryRunPrintsThePlanAndWritesNothing() {
-        assertThat(publish(OutputFixture.compile(work, "v1", V1)).exitCode()).isZero();
+        assertThat(publish(OutputFixture.compileBundleOnly(work, "v1", V1)).exitCode()).isZero();
         long before = EtcdContents.revision(etcd);
         String next =
                 V1_WITHOUT_DB
                         + "profile extra { tags extra; inbound { allow; } outbound { allow; } }\n";
-        Path out = OutputFixture.compile(work, "v4", next.replace("to port 80;", "to port 81;"));
+        Path out =
+                OutputFixture.compileBundleOnly(
+                        work, "v4", next.replace("to port 80;", "to port 81;"));
 
         AgentCli run = publish(out, "--dry-run");
 
@@ -266,7 +303,7 @@ class PublishTest {
 
     @Test
     void hostFilesArePublishedUnderCalicoPolicyForHostsToFetch() throws Exception {
-        Path out = OutputFixture.compile(work, "v1", V1);
+        Path out = OutputFixture.compileBundleOnly(work, "v1", V1);
         OutputFixture.hostFile(out, "compute-01", "iptables.rules", "*filter\n:cali-INPUT -\n");
         OutputFixture.hostFile(out, "compute-01", "ipset.rules", "create cali-x hash:ip\n");
         OutputFixture.hostFile(out, "compute-02", "iptables.rules", "*filter\nCOMMIT\n");
@@ -299,7 +336,7 @@ class PublishTest {
 
     @Test
     void aLargeHostFileIsStoredInPartsAndFetchedWhole() throws Exception {
-        Path out = OutputFixture.compile(work, "v1", V1);
+        Path out = OutputFixture.compileBundleOnly(work, "v1", V1);
         StringBuilder big = new StringBuilder("create cali-big hash:ip\n");
         for (int i = 0; big.length() < 700_000; i++) {
             big.append("add cali-big 10.").append(i / 65536).append('.');
@@ -380,22 +417,16 @@ class PublishTest {
     @Test
     void aHostFileThatDiffersFromTheManifestIsRefused() throws IOException {
         Path out = OutputFixture.compile(work, "v1", V1);
-        OutputFixture.hostFile(out, "compute-01", "iptables.rules", "*filter\nCOMMIT\n");
-        Path manifest = out.resolve("manifest.json");
-        Files.writeString(
-                manifest,
-                Files.readString(manifest)
-                        .replace(
-                                "\"outputs\" : [",
-                                "\"outputs\" : [ {\"path\": \"hosts/compute-01/iptables.rules\","
-                                        + " \"sha256\": \"00\"},"));
+        Path file = out.resolve("hosts/compute-01/iptables.rules");
+        Files.writeString(file, Files.readString(file) + "# edited by hand\n");
 
         AgentCli run = publish(out);
 
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.err())
-                .contains(out.resolve("hosts/compute-01/iptables.rules").toString())
-                .contains("differs from");
+                .contains(file.toString())
+                .contains("differs from " + out.resolve("manifest.json"))
+                .contains("mixes outputs of different compiles");
         assertThat(EtcdContents.read(etcd, "/").values()).isEmpty();
     }
 

@@ -33,7 +33,7 @@ class SecureEtcdTest {
                             out.toString());
 
             assertThat(run.exitCode()).as(run.toString()).isZero();
-            assertThat(run.out()).startsWith("published 6 keys (0 deleted) in 1 transaction");
+            assertThat(run.out()).startsWith("published 10 keys (0 deleted) in 1 transaction");
             assertThat(EtcdContents.read(etcd, "/calico/v1/").values())
                     .isEqualTo(OutputFixture.entriesOf(out));
 
