@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.SortedSet;
@@ -32,19 +34,23 @@ public final class CompiledOutput {
     private final Path dir;
     private final String bundleDigest;
     private final int bundleKeys;
-    private final SortedMap<String, byte[]> entries;
+    private final String[] keys;
+    private final byte[][] values;
     private final SortedSet<String> hosts;
+    private SortedMap<String, byte[]> entries;
 
     private CompiledOutput(
             Path dir,
             String bundleDigest,
             int bundleKeys,
-            SortedMap<String, byte[]> entries,
+            String[] keys,
+            byte[][] values,
             SortedSet<String> hosts) {
         this.dir = dir;
         this.bundleDigest = bundleDigest;
         this.bundleKeys = bundleKeys;
-        this.entries = Collections.unmodifiableSortedMap(entries);
+        this.keys = keys;
+        this.values = values;
         this.hosts = Collections.unmodifiableSortedSet(hosts);
     }
 
@@ -70,15 +76,7 @@ public final class CompiledOutput {
         checkManifest(dir);
 
         EtcdBundle bundle = EtcdBundle.read(bundleFile);
-        SortedMap<String, byte[]> entries = new TreeMap<>();
-        for (EtcdBundle.Entry e : bundle.entries()) {
-            if (!e.key().startsWith(Keyspace.POLICY)) {
-                throw new IOException(
-                        bundleFile + ": key " + e.key() + " is outside " + Keyspace.POLICY);
-            }
-            entries.put(e.key(), e.value().getBytes(StandardCharsets.UTF_8));
-        }
-
+        SortedMap<String, byte[]> hostEntries = new TreeMap<>();
         SortedSet<String> hosts = new TreeSet<>();
         Path hostsDir = dir.resolve(HOSTS);
         if (Files.isDirectory(hostsDir)) {
@@ -90,13 +88,37 @@ public final class CompiledOutput {
                                     + ": unexpected entry (the hosts folder holds one folder per"
                                     + " host, named [A-Za-z0-9_.-]+)");
                 }
-                entries.putAll(HostFileLayout.entries(host, hostFiles(hostDir)));
+                hostEntries.putAll(HostFileLayout.entries(host, hostFiles(hostDir)));
                 hosts.add(host);
             }
         } else if (Files.exists(hostsDir)) {
             throw new IOException(hostsDir + ": not a directory");
         }
-        return new CompiledOutput(dir, bundle.digest(), bundle.entries().size(), entries, hosts);
+
+        // Both parts are sorted; host keys (/calico-policy/...) sort before /calico/v1/ ones.
+        int size = hostEntries.size() + bundle.entries().size();
+        String[] keys = new String[size];
+        byte[][] values = new byte[size][];
+        int i = 0;
+        for (Map.Entry<String, byte[]> e : hostEntries.entrySet()) {
+            keys[i] = e.getKey();
+            values[i++] = e.getValue();
+        }
+        for (EtcdBundle.Entry e : bundle.entries()) {
+            if (!e.key().startsWith(Keyspace.POLICY)) {
+                throw new IOException(
+                        bundleFile + ": key " + e.key() + " is outside " + Keyspace.POLICY);
+            }
+            keys[i] = e.key();
+            values[i++] = e.value().getBytes(StandardCharsets.UTF_8);
+        }
+        for (int k = 1; k < size; k++) {
+            if (keys[k - 1].compareTo(keys[k]) >= 0) {
+                throw new IllegalStateException("keys out of order: " + keys[k]);
+            }
+        }
+        return new CompiledOutput(
+                dir, bundle.digest(), bundle.entries().size(), keys, values, hosts);
     }
 
     private static SortedMap<String, byte[]> hostFiles(Path hostDir) throws IOException {
@@ -187,9 +209,37 @@ public final class CompiledOutput {
         return bundleKeys;
     }
 
-    /** Every key to publish with its value, sorted: the bundle's, then the host files'. */
-    public SortedMap<String, byte[]> entries() {
+    /** Every key to publish with its value, sorted: the host files', then the bundle's. */
+    public synchronized SortedMap<String, byte[]> entries() {
+        if (entries == null) {
+            SortedMap<String, byte[]> map = new TreeMap<>();
+            for (int i = 0; i < keys.length; i++) {
+                map.put(keys[i], values[i]);
+            }
+            entries = Collections.unmodifiableSortedMap(map);
+        }
         return entries;
+    }
+
+    /** How many keys there are to publish. */
+    public int size() {
+        return keys.length;
+    }
+
+    /** The {@code i}-th key in order. */
+    String key(int i) {
+        return keys[i];
+    }
+
+    /** The value of the {@code i}-th key. */
+    byte[] value(int i) {
+        return values[i];
+    }
+
+    /** The value of {@code key}, or {@code null} if the output does not have it. */
+    byte[] value(String key) {
+        int i = Arrays.binarySearch(keys, key);
+        return i < 0 ? null : values[i];
     }
 
     /** The hosts with files in the directory. */

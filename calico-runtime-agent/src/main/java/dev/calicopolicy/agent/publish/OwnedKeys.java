@@ -34,47 +34,51 @@ final class OwnedKeys {
     /** One shard: its name, its value and its keys. */
     record Shard(String name, byte[] value, SortedMap<String, String> digests) {}
 
-    private final SortedMap<String, String> digests;
     private final String[] keys;
+    private final String[] digests;
     private final int[] buckets;
     private final int bucketCount;
     private final List<String> shardNames;
     private final String digest;
 
     private OwnedKeys(
-            SortedMap<String, String> digests,
             String[] keys,
+            String[] digests,
             int[] buckets,
             int bucketCount,
             List<String> shardNames,
             String digest) {
-        this.digests = digests;
         this.keys = keys;
+        this.digests = digests;
         this.buckets = buckets;
         this.bucketCount = bucketCount;
         this.shardNames = shardNames;
         this.digest = digest;
     }
 
-    /** The set of these keys (key to value digest); the map must not change afterwards. */
+    /** The set of these keys (key to value digest). */
     static OwnedKeys of(SortedMap<String, String> digests) {
-        int count = bucketCount(digests.size());
-        String[] keys = new String[digests.size()];
-        int[] buckets = new int[digests.size()];
+        return of(digests.keySet().toArray(String[]::new), digests.values().toArray(String[]::new));
+    }
+
+    /**
+     * The set of these keys, given in two arrays: the keys, sorted without repeats, and the digest
+     * of each one's value. The arrays are kept, not copied.
+     */
+    static OwnedKeys of(String[] keys, String[] digests) {
+        int count = bucketCount(keys.length);
+        int[] buckets = new int[keys.length];
         MessageDigest[] shards = new MessageDigest[count];
         MessageDigest keyHash = Digests.sha256();
-        int i = 0;
-        for (Map.Entry<String, String> e : digests.entrySet()) {
-            int b = bucketOf(e.getKey(), count, keyHash);
-            keys[i] = e.getKey();
+        for (int i = 0; i < keys.length; i++) {
+            int b = bucketOf(keys[i], count, keyHash);
             buckets[i] = b;
-            i++;
             if (shards[b] == null) {
                 shards[b] = Digests.sha256();
             }
-            shards[b].update(e.getKey().getBytes(StandardCharsets.UTF_8));
+            shards[b].update(keys[i].getBytes(StandardCharsets.UTF_8));
             shards[b].update((byte) '\n');
-            shards[b].update(e.getValue().getBytes(StandardCharsets.UTF_8));
+            shards[b].update(digests[i].getBytes(StandardCharsets.UTF_8));
             shards[b].update((byte) '\n');
         }
         List<String> names = new ArrayList<>(count);
@@ -86,8 +90,8 @@ final class OwnedKeys {
             all.update((name + "\n").getBytes(StandardCharsets.UTF_8));
         }
         return new OwnedKeys(
-                Collections.unmodifiableSortedMap(digests),
                 keys,
+                digests,
                 buckets,
                 count,
                 Collections.unmodifiableList(names),
@@ -130,9 +134,19 @@ final class OwnedKeys {
         return Digests.hex(sha.digest());
     }
 
-    /** Every key with its value digest, sorted. */
-    SortedMap<String, String> digests() {
-        return digests;
+    /** The value digest of {@code key}, or {@code null} if the set does not have it. */
+    String digestOf(String key) {
+        int i = Arrays.binarySearch(keys, key);
+        return i < 0 ? null : digests[i];
+    }
+
+    boolean contains(String key) {
+        return Arrays.binarySearch(keys, key) >= 0;
+    }
+
+    /** The value digest of the {@code i}-th key. */
+    String digestAt(int i) {
+        return digests[i];
     }
 
     int bucketCount() {
@@ -157,7 +171,7 @@ final class OwnedKeys {
         }
         for (int i = 0; i < keys.length; i++) {
             if (wanted[buckets[i]]) {
-                entries.get(buckets[i]).put(keys[i], digests.get(keys[i]));
+                entries.get(buckets[i]).put(keys[i], digests[i]);
             }
         }
         List<Shard> shards = new ArrayList<>(bucketList.size());
@@ -168,14 +182,14 @@ final class OwnedKeys {
         return shards;
     }
 
-    /** The bucket of each key, in key order. */
-    int[] buckets() {
-        return Arrays.copyOf(buckets, buckets.length);
+    /** The bucket of the {@code i}-th key. */
+    int bucketAt(int i) {
+        return buckets[i];
     }
 
-    /** The keys in order, matching {@link #buckets()}. */
-    String[] keys() {
-        return Arrays.copyOf(keys, keys.length);
+    /** The {@code i}-th key in order. */
+    String keyAt(int i) {
+        return keys[i];
     }
 
     /** A digest of the whole set: equal exactly when the sets are equal. */

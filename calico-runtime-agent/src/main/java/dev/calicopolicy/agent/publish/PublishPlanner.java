@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,16 +39,16 @@ final class PublishPlanner {
 
     PlannedPublish plan(CompiledOutput output, StoreState state, boolean verify)
             throws PublishException {
-        List<Map.Entry<String, byte[]>> entries = new ArrayList<>(output.entries().entrySet());
-        String[] valueDigests = new String[entries.size()];
-        IntStream.range(0, entries.size())
+        String[] keys = new String[output.size()];
+        String[] valueDigests = new String[output.size()];
+        IntStream.range(0, keys.length)
                 .parallel()
-                .forEach(i -> valueDigests[i] = Digests.valueDigest(entries.get(i).getValue()));
-        SortedMap<String, String> targetDigests = new TreeMap<>();
-        for (int i = 0; i < valueDigests.length; i++) {
-            targetDigests.put(entries.get(i).getKey(), valueDigests[i]);
-        }
-        OwnedKeys target = OwnedKeys.of(targetDigests);
+                .forEach(
+                        i -> {
+                            keys[i] = output.key(i);
+                            valueDigests[i] = Digests.valueDigest(output.value(i));
+                        });
+        OwnedKeys target = OwnedKeys.of(keys, valueDigests);
         OwnershipRecord record = state.record();
 
         Set<String> targetShards = new HashSet<>(target.shardNames());
@@ -82,10 +81,10 @@ final class PublishPlanner {
 
         List<WriteOp> data = new ArrayList<>();
         for (String key : diff.added) {
-            data.add(WriteOp.put(key, output.entries().get(key)));
+            data.add(WriteOp.put(key, output.value(key)));
         }
         for (String key : diff.changed) {
-            data.add(WriteOp.put(key, output.entries().get(key)));
+            data.add(WriteOp.put(key, output.value(key)));
         }
         List<String> removed = new ArrayList<>();
         List<String> kept = new ArrayList<>();
@@ -139,45 +138,49 @@ final class PublishPlanner {
     private Diff recordDiff(OwnedKeys target, OwnershipRecord record) throws PublishException {
         Diff diff = new Diff();
         if (record == null) {
-            diff.added.addAll(target.digests().keySet());
+            for (int i = 0; i < target.size(); i++) {
+                diff.added.add(target.keyAt(i));
+            }
             return diff;
         }
 
+        // With the same bucket count, a bucket whose shard name is the same holds the same keys
+        // and digests: only the others are read and compared. Otherwise every shard is.
         boolean sameBuckets = record.shards().size() == target.bucketCount();
         List<String> targetNames = target.shardNames();
-        Set<Integer> buckets = new TreeSet<>();
+        boolean[] differs = new boolean[target.bucketCount()];
         List<String> toRead = new ArrayList<>();
         for (int b = 0; b < record.shards().size(); b++) {
             String name = record.shards().get(b);
-            if (sameBuckets && name.equals(targetNames.get(b))) {
-                continue;
+            if (sameBuckets) {
+                if (name.equals(targetNames.get(b))) {
+                    continue;
+                }
+                differs[b] = true;
             }
-            buckets.add(b);
             if (!name.isEmpty()) {
                 toRead.add(name);
             }
         }
         SortedMap<String, String> published = readShards(toRead);
 
-        String[] keys = target.keys();
-        int[] keyBuckets = target.buckets();
-        for (int i = 0; i < keys.length; i++) {
-            String key = keys[i];
-            if (sameBuckets && !buckets.contains(keyBuckets[i])) {
+        for (int i = 0; i < target.size(); i++) {
+            String key = target.keyAt(i);
+            if (sameBuckets && !differs[target.bucketAt(i)]) {
                 diff.unchanged++;
                 continue;
             }
             String old = published.get(key);
             if (old == null) {
                 diff.added.add(key);
-            } else if (!old.equals(target.digests().get(key))) {
+            } else if (!old.equals(target.digestAt(i))) {
                 diff.changed.add(key);
             } else {
                 diff.unchanged++;
             }
         }
         for (Map.Entry<String, String> e : published.entrySet()) {
-            if (!target.digests().containsKey(e.getKey())) {
+            if (!target.contains(e.getKey())) {
                 diff.candidates.put(e.getKey(), Set.of(e.getValue()));
             }
         }
@@ -220,18 +223,19 @@ final class PublishPlanner {
 
         Diff diff = new Diff();
         diff.current = current;
-        for (Map.Entry<String, String> e : target.digests().entrySet()) {
-            EtcdStore.Stored now = current.get(e.getKey());
+        for (int i = 0; i < target.size(); i++) {
+            String key = target.keyAt(i);
+            EtcdStore.Stored now = current.get(key);
             if (now == null) {
-                diff.added.add(e.getKey());
-            } else if (!Digests.valueDigest(now.value()).equals(e.getValue())) {
-                diff.changed.add(e.getKey());
+                diff.added.add(key);
+            } else if (!Digests.valueDigest(now.value()).equals(target.digestAt(i))) {
+                diff.changed.add(key);
             } else {
                 diff.unchanged++;
             }
         }
         for (Map.Entry<String, Set<String>> e : owned.entrySet()) {
-            if (!target.digests().containsKey(e.getKey())) {
+            if (!target.contains(e.getKey())) {
                 diff.candidates.put(e.getKey(), e.getValue());
             }
         }
