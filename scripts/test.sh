@@ -11,6 +11,7 @@ command -v etcdctl >/dev/null || need+=(etcd-client)
 command -v iptables-restore >/dev/null || need+=(iptables)
 command -v ipset >/dev/null || need+=(ipset)
 command -v ip >/dev/null || need+=(iproute2)
+command -v openssl >/dev/null || need+=(openssl)
 command -v ping >/dev/null || need+=(iputils-ping)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
