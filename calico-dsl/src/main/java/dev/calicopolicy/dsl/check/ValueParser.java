@@ -18,7 +18,6 @@ import java.util.regex.Pattern;
  * numbers), adding a diagnostic for each bad one. Each method returns null for a bad value.
  */
 final class ValueParser {
-    static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z0-9_.-]+");
     private static final Pattern LINUX_INTERFACE = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
     private static final Pattern MAC =
             Pattern.compile("[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\\1[0-9A-Fa-f]{2}){4}");
@@ -53,7 +52,7 @@ final class ValueParser {
 
     /** A name of the data model: profile, tag, host, orchestrator, workload, endpoint. */
     String identifier(Located<String> name, String what) {
-        if (!IDENTIFIER.matcher(name.value()).matches()) {
+        if (!isIdentifier(name.value())) {
             error(
                     name,
                     "invalid "
@@ -64,6 +63,27 @@ final class ValueParser {
             return null;
         }
         return name.value();
+    }
+
+    /** True for {@code [A-Za-z0-9_.-]+}, without a regular expression: it runs for every name. */
+    static boolean isIdentifier(String text) {
+        if (text.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean ok =
+                    (c >= 'a' && c <= 'z')
+                            || (c >= 'A' && c <= 'Z')
+                            || (c >= '0' && c <= '9')
+                            || c == '_'
+                            || c == '.'
+                            || c == '-';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     String interfaceName(Located<String> name) {

@@ -3,6 +3,7 @@ package dev.calicopolicy.dsl.model;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * A canonical CIDR: the network address in canonical text (lower case, IPv6 compressed) and the
@@ -10,6 +11,9 @@ import java.util.Objects;
  * by prefix length.
  */
 public final class Cidr implements Comparable<Cidr> {
+    private static final Pattern IPV4_LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+    private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+
     private final String address;
     private final int prefixLength;
     private final IpVersion version;
@@ -40,8 +44,8 @@ public final class Cidr implements Comparable<Cidr> {
     private static byte[] bytesOf(String address, IpVersion version) {
         boolean literal =
                 version == IpVersion.V4
-                        ? address.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")
-                        : address.matches("[0-9A-Fa-f:.]+") && address.indexOf(':') >= 0;
+                        ? IPV4_LITERAL.matcher(address).matches()
+                        : IPV6_LITERAL.matcher(address).matches();
         if (!literal) {
             throw new IllegalArgumentException(address + " is not an " + version + " address");
         }

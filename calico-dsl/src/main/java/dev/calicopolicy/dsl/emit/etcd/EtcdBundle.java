@@ -86,7 +86,11 @@ public final class EtcdBundle {
     /** The file form: one entry a line, so that a diff of two bundles reads well. */
     public byte[] toJson() {
         JsonStringEncoder encoder = JsonStringEncoder.getInstance();
-        StringBuilder out = new StringBuilder(entries.size() * 256 + 128);
+        long size = 256;
+        for (Entry e : entries) {
+            size += e.key().length() + e.value().length() * 11L / 10 + 32;
+        }
+        StringBuilder out = new StringBuilder((int) Math.min(Integer.MAX_VALUE - 16, size));
         out.append("{\n");
         out.append("  \"format\": ").append(FORMAT).append(",\n");
         out.append("  \"prefix\": \"").append(PREFIX).append("\",\n");
