@@ -38,8 +38,11 @@ final class EtcdStore {
     /** Keys fetched at once by {@link #getAll}. */
     private static final int PARALLEL_GETS = 128;
 
-    /** Keys per page of a range read. */
-    private static final int PAGE = 2000;
+    /** Keys per page of a range read of policy keys (each at most a few KiB). */
+    static final int POLICY_PAGE = 2000;
+
+    /** Keys per page of a range read of host file parts (each up to 256 KiB). */
+    static final int HOST_PAGE = 64;
 
     /** A key as stored: its value and the revision that last changed it. */
     record Stored(String key, byte[] value, long modRevision) {}
@@ -125,8 +128,9 @@ final class EtcdStore {
      * Every key under {@code prefix}, read page by page at one revision.
      *
      * @param keysOnly leave the values out (they are then empty)
+     * @param page how many keys to fetch per request
      */
-    List<Stored> range(String prefix, boolean keysOnly) throws PublishException {
+    List<Stored> range(String prefix, boolean keysOnly, int page) throws PublishException {
         ByteSequence end = OptionsUtil.prefixEndOf(bytes(prefix));
         List<Stored> all = new ArrayList<>();
         String from = prefix;
@@ -135,7 +139,7 @@ final class EtcdStore {
             GetOption.Builder option =
                     GetOption.builder()
                             .withRange(end)
-                            .withLimit(PAGE)
+                            .withLimit(page)
                             .withSortField(GetOption.SortTarget.KEY)
                             .withSortOrder(GetOption.SortOrder.ASCEND)
                             .withKeysOnly(keysOnly);

@@ -199,7 +199,8 @@ final class PublishPlanner {
         }
         if (state.pending() != null) {
             LOG.info(
-                    "completing publish {} started at {}, which did not finish",
+                    "publish {} started at {} did not finish; reading every key back to complete"
+                            + " it",
                     state.pending().publishId(),
                     state.pending().startedAt());
             sources.addAll(state.pending().shardNames());
@@ -215,10 +216,11 @@ final class PublishPlanner {
         }
 
         Map<String, EtcdStore.Stored> current = new HashMap<>();
-        for (String prefix : List.of(Keyspace.POLICY, Keyspace.HOSTS)) {
-            for (EtcdStore.Stored s : store.range(prefix, false)) {
-                current.put(s.key(), s);
-            }
+        for (EtcdStore.Stored s : store.range(Keyspace.POLICY, false, EtcdStore.POLICY_PAGE)) {
+            current.put(s.key(), s);
+        }
+        for (EtcdStore.Stored s : store.range(Keyspace.HOSTS, false, EtcdStore.HOST_PAGE)) {
+            current.put(s.key(), s);
         }
 
         Diff diff = new Diff();
