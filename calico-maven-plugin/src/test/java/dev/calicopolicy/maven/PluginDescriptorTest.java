@@ -3,7 +3,9 @@ package dev.calicopolicy.maven;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.File;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,9 +45,14 @@ class PluginDescriptorTest {
     }
 
     @Test
+    void leavesPublishUnboundForADeployStepToRun() {
+        assertThat(text(mojo("publish"), "phase")).isNull();
+    }
+
+    @Test
     void marksEveryGoalThreadSafe() {
         NodeList mojos = plugin.getElementsByTagName("mojo");
-        assertThat(mojos.getLength()).isGreaterThanOrEqualTo(2);
+        assertThat(mojos.getLength()).isGreaterThanOrEqualTo(3);
         for (int i = 0; i < mojos.getLength(); i++) {
             assertThat(text((Element) mojos.item(i), "threadSafe"))
                     .as(text((Element) mojos.item(i), "goal"))
@@ -63,7 +70,8 @@ class PluginDescriptorTest {
                                 "calico.skip", "false",
                                 "calico.failOnWarning", "false",
                                 "calico.chainPrefix", "cali-",
-                                "calico.workloadToHost", "drop"));
+                                "calico.workloadToHost", "drop",
+                                "calico.hostRules", "all"));
     }
 
     @Test
@@ -74,6 +82,48 @@ class PluginDescriptorTest {
                                 "calico.sourceDirectory", "${project.basedir}/src/main/calico",
                                 "calico.skip", "false",
                                 "calico.failOnWarning", "false"));
+    }
+
+    @Test
+    void takesEachSettingOfPublishFromAUserPropertyWithItsDefault() {
+        assertThat(settings(mojo("publish")))
+                .containsExactlyInAnyOrderEntriesOf(
+                        Map.ofEntries(
+                                Map.entry(
+                                        "calico.outputDirectory",
+                                        "${project.build.directory}/calico"),
+                                Map.entry("calico.skip", "false"),
+                                Map.entry("calico.dryRun", "false"),
+                                Map.entry("calico.etcd", "http://127.0.0.1:2379"),
+                                Map.entry("calico.etcd.caFile", ""),
+                                Map.entry("calico.etcd.certFile", ""),
+                                Map.entry("calico.etcd.keyFile", ""),
+                                Map.entry("calico.etcd.user", ""),
+                                Map.entry("calico.etcd.password", ""),
+                                Map.entry("calico.etcd.passwordFile", ""),
+                                Map.entry("calico.etcd.connectTimeout", "5s"),
+                                Map.entry("calico.etcd.requestTimeout", "10s"),
+                                Map.entry("calico.verify", "false"),
+                                Map.entry("calico.maxTxnOps", "128"),
+                                Map.entry("calico.maxTxnBytes", "1572864"),
+                                Map.entry("calico.lockTtl", "15s"),
+                                Map.entry("calico.retryFor", "30s")));
+    }
+
+    @Test
+    void bringsNoLoggingBindingOfItsOwnIntoMaven() {
+        // Maven gives plugins its SLF4J API and binding: the publisher's log lines then show in the
+        // build's log. A binding of the plugin's own would be ignored at best.
+        Element dependencies = (Element) plugin.getElementsByTagName("dependencies").item(0);
+        NodeList ids = dependencies.getElementsByTagName("artifactId");
+        List<String> artifacts = new ArrayList<>();
+        for (int i = 0; i < ids.getLength(); i++) {
+            artifacts.add(ids.item(i).getTextContent().trim());
+        }
+        assertThat(artifacts).contains("calico-runtime-agent", "jetcd-core");
+        assertThat(artifacts)
+                .noneMatch(a -> a.startsWith("slf4j-") || a.startsWith("logback"))
+                .noneMatch(a -> a.startsWith("log4j"));
     }
 
     private static Element mojo(String goal) {
