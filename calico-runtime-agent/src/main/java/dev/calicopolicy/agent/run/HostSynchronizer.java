@@ -136,6 +136,7 @@ public final class HostSynchronizer {
     private Watch.Watcher watcher;
     private int watchId;
     private boolean watchConfirmed;
+    private long watchFrom;
     private long seenRevision;
     private long readRevision;
     private boolean readNeeded = true;
@@ -298,7 +299,7 @@ public final class HostSynchronizer {
                 watchConfirmed = true;
                 failingSince = 0;
                 backoff.reset();
-                LOG.debug("watching {} from revision {}", prefix, seenRevision + 1);
+                LOG.info("watching {} from revision {}", prefix, watchFrom);
             }
             return false;
         }
@@ -455,10 +456,11 @@ public final class HostSynchronizer {
     private void startWatch() throws IOException {
         int id = ++watchId;
         watchConfirmed = false;
+        watchFrom = seenRevision + 1;
         WatchOption option =
                 WatchOption.builder()
                         .isPrefix(true)
-                        .withRevision(seenRevision + 1)
+                        .withRevision(watchFrom)
                         .withCreateNotify(true)
                         .withRequireLeader(true)
                         .build();

@@ -181,6 +181,17 @@ final class AgentOnHost implements AutoCloseable {
                                 && s.applied().map(a -> a.digest().equals(digest)).orElse(false));
     }
 
+    /** Waits until the agent has logged {@code text}; fails after {@code timeout}. */
+    void awaitLog(String text, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!log().contains(text)) {
+            assertThat(System.nanoTime())
+                    .as("the agent logs '%s' within %s; its log:\n%s", text, timeout, log())
+                    .isLessThan(deadline);
+            pause(100);
+        }
+    }
+
     /** The namespace's filter and nat rules of both families, without counters. */
     String kernelRules() {
         StringBuilder rules = new StringBuilder();

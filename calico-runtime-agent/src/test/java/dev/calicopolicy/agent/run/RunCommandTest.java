@@ -168,9 +168,10 @@ class RunCommandTest {
         try (EtcdServer etcd = EtcdServer.startCluster(3);
                 NetworkNamespaces netns = NetworkNamespaces.create();
                 AgentOnHost host = new AgentOnHost(etcd, netns, netns.add("host"), work)) {
-            host.publish(web(80));
+            long published = host.publish(web(80));
             host.startAgent();
             host.awaitApplied(host.publishedDigest(), SOON);
+            host.awaitLog("from revision " + (published + 1), SOON);
 
             // The member that first answers the agent after a publish is the one that delivers
             // its watch events: that is the one to kill.
@@ -219,10 +220,12 @@ class RunCommandTest {
         try (EtcdServer etcd = EtcdServer.start();
                 NetworkNamespaces netns = NetworkNamespaces.create();
                 AgentOnHost host = new AgentOnHost(etcd, netns, netns.add("host"), work)) {
-            host.publish(web(80));
+            long published = host.publish(web(80));
             String first = host.publishedDigest();
             host.startAgent();
             host.awaitApplied(first, SOON);
+            String watching = "watching /calico-policy/hosts/compute-01/ from revision ";
+            host.awaitLog(watching + (published + 1), SOON);
 
             // etcd goes down and comes back while the agent cannot reach it; a publish is made
             // before the agent can reach it again.
@@ -237,7 +240,12 @@ class RunCommandTest {
 
             host.awaitApplied(second, AFTER_RECOVERY);
             assertThat(host.kernelRules()).contains(webRule(8080)).doesNotContain(webRule(80));
-            assertThat(host.log()).contains("resuming it from revision");
+
+            // It resumed its watch from where it was, and read nothing in full again.
+            assertThat(host.log())
+                    .contains("resuming it from revision " + (published + 1))
+                    .doesNotContain("in full again");
+            assertThat(host.log().split(watching + (published + 1), -1)).hasSize(3);
         }
     }
 
@@ -246,9 +254,10 @@ class RunCommandTest {
         try (EtcdServer etcd = EtcdServer.start();
                 NetworkNamespaces netns = NetworkNamespaces.create();
                 AgentOnHost host = new AgentOnHost(etcd, netns, netns.add("host"), work)) {
-            host.publish(web(80));
+            long published = host.publish(web(80));
             host.startAgent();
             host.awaitApplied(host.publishedDigest(), SOON);
+            host.awaitLog("from revision " + (published + 1), SOON);
 
             host.bridge.cut();
             host.publish(web(8080));
@@ -259,7 +268,12 @@ class RunCommandTest {
 
             host.awaitApplied(digest, AFTER_RECOVERY);
             assertThat(host.kernelRules()).contains(webRule(8443)).doesNotContain(webRule(80));
-            assertThat(host.log()).contains("was compacted").contains("in full again");
+            assertThat(host.log())
+                    .contains(
+                            "revision "
+                                    + (published + 1)
+                                    + " of /calico-policy/hosts/compute-01/ was compacted")
+                    .contains("reading host compute-01 in full again");
         }
     }
 
