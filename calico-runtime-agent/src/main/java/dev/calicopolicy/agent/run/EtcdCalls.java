@@ -1,6 +1,7 @@
 package dev.calicopolicy.agent.run;
 
 import dev.calicopolicy.agent.etcd.EtcdFailure;
+import io.grpc.Status;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
@@ -18,12 +19,14 @@ final class EtcdCalls {
     /** Beyond the request deadline, time for the client to report that it passed. */
     private static final long GRACE_MILLIS = 2000;
 
+    private final long deadlineMillis;
     private final long timeoutMillis;
     private volatile CompletableFuture<?> inFlight;
     private volatile boolean cancelled;
 
     EtcdCalls(Duration requestTimeout) {
-        this.timeoutMillis = requestTimeout.toMillis() + GRACE_MILLIS;
+        this.deadlineMillis = requestTimeout.toMillis();
+        this.timeoutMillis = deadlineMillis + GRACE_MILLIS;
     }
 
     /**
@@ -40,6 +43,13 @@ final class EtcdCalls {
         try {
             return request.get(timeoutMillis, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
+            if (Status.fromThrowable(e).getCode() == Status.Code.DEADLINE_EXCEEDED) {
+                // The client waits for a connection until the deadline, and then says so at
+                // length; the length of the wait is what matters.
+                throw new IOException(
+                        "cannot " + what + ": etcd did not answer within " + deadlineMillis + " ms",
+                        e);
+            }
             throw new IOException("cannot " + what + ": " + EtcdFailure.describe(e), e);
         } catch (TimeoutException e) {
             request.cancel(true);

@@ -16,6 +16,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -275,6 +277,48 @@ class RunCommandTest {
                                     + " of /calico-policy/hosts/compute-01/ was compacted")
                     .contains("reading host compute-01 in full again");
         }
+    }
+
+    @Test
+    void startsWhileEtcdIsOutOfReachAndBacksOffUntilItCanApply() throws Exception {
+        try (EtcdServer etcd = EtcdServer.start();
+                NetworkNamespaces netns = NetworkNamespaces.create();
+                AgentOnHost host = new AgentOnHost(etcd, netns, netns.add("host"), work)) {
+            host.publish(web(80));
+            String digest = host.publishedDigest();
+            host.bridge.cut();
+            host.startAgent("--request-timeout", "1s");
+
+            // Each attempt fails after the request timeout, and the next waits longer than the
+            // one before (up to 10 s): no tight loop.
+            long deadline = System.nanoTime() + AFTER_RECOVERY.toNanos();
+            List<Long> delays = retryDelays(host.log());
+            while (delays.isEmpty() || delays.get(delays.size() - 1) < 1200) {
+                assertThat(System.nanoTime()).as(host.log()).isLessThan(deadline);
+                AgentOnHost.pause(200);
+                delays = retryDelays(host.log());
+            }
+            assertThat(delays).hasSizeLessThanOrEqualTo(6).isSorted().doesNotHaveDuplicates();
+            assertThat(host.log())
+                    .contains(
+                            "cannot read /calico-policy/hosts/compute-01/: etcd did not answer"
+                                    + " within 1000 ms; trying again in ");
+            assertThat(host.status()).isEmpty();
+            assertThat(host.kernelRules()).doesNotContain("cali-");
+
+            host.bridge.mend();
+            host.awaitApplied(digest, AFTER_RECOVERY);
+            assertThat(host.kernelRules()).contains(webRule(80));
+        }
+    }
+
+    private static List<Long> retryDelays(String log) {
+        List<Long> delays = new ArrayList<>();
+        Matcher m = Pattern.compile("; trying again in (\\d+) ms").matcher(log);
+        while (m.find()) {
+            delays.add(Long.parseLong(m.group(1)));
+        }
+        return delays;
     }
 
     @Test
