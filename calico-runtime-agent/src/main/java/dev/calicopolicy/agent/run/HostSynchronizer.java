@@ -77,13 +77,13 @@ public final class HostSynchronizer {
         public static final Duration DEFAULT_RESYNC_INTERVAL = Duration.ofMinutes(5);
 
         public Options {
-            for (Duration d : new Duration[] {resyncInterval, firstBackoff, maxBackoff}) {
+            for (Duration d :
+                    new Duration[] {resyncInterval, firstBackoff, maxBackoff, reconnectAfter}) {
                 Objects.requireNonNull(d, "durations should not be null");
                 if (d.isNegative() || d.isZero()) {
                     throw new IllegalArgumentException("durations must be positive, got " + d);
                 }
             }
-            Objects.requireNonNull(reconnectAfter, "reconnectAfter should not be null");
             if (maxBackoff.compareTo(firstBackoff) < 0) {
                 throw new IllegalArgumentException("the longest backoff is below the first");
             }
@@ -182,13 +182,17 @@ public final class HostSynchronizer {
                         backoff.reset();
                     }
                     retryAt = 0;
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException e) {
                     if (stopping) {
                         break;
                     }
                     long delay = backoff.nextDelayMillis();
-                    LOG.warn("{}; trying again in {} ms", e.getMessage(), delay);
-                    LOG.debug("etcd failure", e);
+                    if (e instanceof IOException) {
+                        LOG.warn("{}; trying again in {} ms", e.getMessage(), delay);
+                        LOG.debug("etcd failure", e);
+                    } else {
+                        LOG.error("unexpected failure; trying again in {} ms", delay, e);
+                    }
                     reconnectIfFailingLong();
                     retryAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delay);
                 }
@@ -205,7 +209,7 @@ public final class HostSynchronizer {
     }
 
     /**
-     * Asks {@link #run()} to end: waits stop at once, an etcd request under way is abandoned, an
+     * Asks {@link #run()} to end: waiting stops at once, an etcd request under way is abandoned, an
      * apply under way is finished.
      */
     public void stop() {
@@ -219,7 +223,10 @@ public final class HostSynchronizer {
         return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Does what is due: connect, read and apply, report, watch. */
+    /**
+     * Does what is due: connect, read and apply, watch, report. The watch starts before the status
+     * is written, so that a status etcd refuses to take does not keep the host from following.
+     */
     private void work() throws IOException {
         if (client == null) {
             client = settings.connect();
@@ -235,6 +242,9 @@ public final class HostSynchronizer {
             failingSince = 0;
             handle(snapshot, again);
         }
+        if (watcher == null && !stopping) {
+            startWatch();
+        }
         if (pending != null && !stopping) {
             calls.await(
                     client.getKVClient().put(bytes(statusKey), ByteSequence.from(pending.toJson())),
@@ -243,9 +253,6 @@ public final class HostSynchronizer {
             written = pending;
             pending = null;
             failingSince = 0;
-        }
-        if (watcher == null && !stopping) {
-            startWatch();
         }
     }
 
@@ -321,7 +328,7 @@ public final class HostSynchronizer {
             LOG.info(
                     "revision {} of {} was compacted (the oldest kept is {}); reading host {} in"
                             + " full again",
-                    seenRevision + 1,
+                    watchFrom,
                     prefix,
                     compacted.getCompactedRevision(),
                     host);
