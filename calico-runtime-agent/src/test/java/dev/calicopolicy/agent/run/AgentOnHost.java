@@ -45,6 +45,7 @@ final class AgentOnHost implements AutoCloseable {
     private final Path log;
     private Process agent;
     private int compiles;
+    private boolean printLog = true;
 
     AgentOnHost(EtcdServer etcd, NetworkNamespaces netns, String ns, Path work) {
         this.etcd = etcd;
@@ -53,6 +54,36 @@ final class AgentOnHost implements AutoCloseable {
         this.work = work;
         this.log = work.resolve("agent.log");
         this.bridge = LoopbackBridge.forEtcd(netns, ns, etcd);
+    }
+
+    /** A policy of one endpoint on the agent's host that lets tag web reach {@code port}. */
+    static String webPolicy(int port) {
+        return """
+                profile web {
+                  tags web;
+                  inbound { allow tcp from tag web to port %d; }
+                  outbound { allow; }
+                }
+                host compute-01 {
+                  workload test w1 {
+                    endpoint e {
+                      interface tap-w1; mac 02:00:00:00:00:11; profiles web;
+                      ipv4 198.51.100.11/32; ipv6 2001:db8::11/128;
+                    }
+                  }
+                }
+                """
+                .formatted(port);
+    }
+
+    /** The rule {@link #webPolicy(int)} gives, as iptables-save prints it. */
+    static String webRule(int port) {
+        return "-m set --match-set cali-v4-web src -m multiport --dports " + port + " -j MARK";
+    }
+
+    /** Leaves the agent's log out of the output when closing (it is printed by default). */
+    void quiet() {
+        printLog = false;
     }
 
     /** Starts {@code calico-agent run --host compute-01 --etcd URLS} in the namespace. */
@@ -238,7 +269,9 @@ final class AgentOnHost implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             bridge.close();
-            System.out.println("--- calico-agent run log (" + ns + "):\n" + log());
+            if (printLog) {
+                System.out.println("--- calico-agent run log (" + ns + "):\n" + log());
+            }
         }
     }
 }

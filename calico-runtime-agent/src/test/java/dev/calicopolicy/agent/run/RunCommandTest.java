@@ -28,29 +28,12 @@ import org.junit.jupiter.api.io.TempDir;
  * a compaction, and ends with 0 on SIGTERM.
  */
 class RunCommandTest {
-    /** A policy of one endpoint on the agent's host; {@link #web(int)} varies its port. */
     private static String web(int port) {
-        return """
-                profile web {
-                  tags web;
-                  inbound { allow tcp from tag web to port %d; }
-                  outbound { allow; }
-                }
-                host compute-01 {
-                  workload test w1 {
-                    endpoint e {
-                      interface tap-w1; mac 02:00:00:00:00:11; profiles web;
-                      ipv4 198.51.100.11/32; ipv6 2001:db8::11/128;
-                    }
-                  }
-                }
-                """
-                .formatted(port);
+        return AgentOnHost.webPolicy(port);
     }
 
-    /** The rule {@link #web(int)} gives, as iptables-save prints it. */
     private static String webRule(int port) {
-        return "-m set --match-set cali-v4-web src -m multiport --dports " + port + " -j MARK";
+        return AgentOnHost.webRule(port);
     }
 
     /** The policy of the topology with less allowed: clients reach port 80 only. */
@@ -92,12 +75,10 @@ class RunCommandTest {
             assertThat(topology.tcp(w2.probe(), w1.v4(), 5000)).isNull();
 
             // A changed policy is in the kernel a few seconds after its publish.
-            long start = System.nanoTime();
             long second = host.publish(NARROWED);
             String narrowed = host.publishedDigest();
             assertThat(narrowed).isNotEqualTo(digest);
             HostStatus changed = host.awaitApplied(narrowed, SOON);
-            long millis = (System.nanoTime() - start) / 1_000_000;
             assertThat(changed.revision()).isGreaterThanOrEqualTo(second);
             assertThat(changed.time()).isAfterOrEqualTo(applied.time());
             assertThat(topology.tcp(w2.probe(), w1.v4(), 8080)).isNull();
@@ -106,7 +87,6 @@ class RunCommandTest {
                     .contains("no host files are published for host compute-01")
                     .contains("applied host compute-01 files " + digest)
                     .contains("applied host compute-01 files " + narrowed);
-            System.out.println("publish to enforced: " + millis + " ms");
         }
     }
 
@@ -204,16 +184,13 @@ class RunCommandTest {
             host.startAgent();
             host.awaitApplied(host.publishedDigest(), SOON);
 
-            long start = System.nanoTime();
             int code = host.terminate(Duration.ofSeconds(10));
-            long millis = (System.nanoTime() - start) / 1_000_000;
 
             assertThat(code).as(host.log()).isZero();
             assertThat(host.log())
                     .contains("stopping on a signal")
                     .contains("stopped keeping host compute-01 in step");
             assertThat(host.kernelRules()).contains(webRule(80));
-            System.out.println("SIGTERM to exit: " + millis + " ms");
         }
     }
 
