@@ -78,9 +78,9 @@ class PublishCommandTest {
         Path out = Files.createDirectories(work.resolve("out/etcd"));
         Files.writeString(
                 out.resolve("bundle.json"),
-                "{\"format\": 1, \"prefix\": \"/calico/v1\", \"digest\":"
-                        + " \"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\","
-                        + " \"entries\": []}\n");
+                "{\"format\": 1, \"prefix\": \"/calico/v1\", \"digest\": \"sha256:"
+                        + "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+                        + "\", \"entries\": []}\n");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
