@@ -108,6 +108,7 @@ class IdeMarkersTest {
         mojo.outputDirectory = repo.resolve("target/calico").toFile();
         mojo.chainPrefix = "cali-";
         mojo.workloadToHost = "drop";
+        mojo.hostRules = "all";
         return mojo;
     }
 

@@ -63,7 +63,8 @@ class PluginDescriptorTest {
                                 "calico.skip", "false",
                                 "calico.failOnWarning", "false",
                                 "calico.chainPrefix", "cali-",
-                                "calico.workloadToHost", "drop"));
+                                "calico.workloadToHost", "drop",
+                                "calico.hostRules", "all"));
     }
 
     @Test

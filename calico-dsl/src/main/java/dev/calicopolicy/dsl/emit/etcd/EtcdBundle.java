@@ -1,8 +1,10 @@
 package dev.calicopolicy.dsl.emit.etcd;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -42,6 +44,8 @@ public final class EtcdBundle {
             Objects.requireNonNull(value, "value should not be null");
         }
     }
+
+    private static final JsonFactory JSON_FACTORY = new JsonFactory();
 
     private final List<Entry> entries;
     private final String digest;
@@ -113,34 +117,38 @@ public final class EtcdBundle {
      * @throws IOException if the file cannot be read or is not a valid bundle
      */
     public static EtcdBundle read(Path file) throws IOException {
-        JsonNode root = new ObjectMapper().readTree(file.toFile());
-        if (root == null || !root.isObject()) {
-            throw new IOException(file + ": not a bundle (expected a JSON object)");
-        }
-        if (root.path("format").asInt(-1) != FORMAT) {
-            throw new IOException(
-                    file
-                            + ": unsupported bundle format "
-                            + root.path("format")
-                            + " (expected "
-                            + FORMAT
-                            + ")");
-        }
-        if (!PREFIX.equals(root.path("prefix").asText())) {
-            throw new IOException(
-                    file
-                            + ": unexpected prefix "
-                            + root.path("prefix")
-                            + " (expected "
-                            + PREFIX
-                            + ")");
-        }
+        // A streaming read: bundles of a large policy are tens of MiB, and a tree of them would
+        // cost more than the rest of a small publish.
+        Integer format = null;
+        String prefix = null;
+        String digest = null;
         List<Entry> entries = new ArrayList<>();
-        for (JsonNode e : root.path("entries")) {
-            if (!e.path("key").isTextual() || !e.path("value").isTextual()) {
-                throw new IOException(file + ": every entry needs a string key and value");
+        try (JsonParser p = JSON_FACTORY.createParser(file.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new IOException(file + ": not a bundle (expected a JSON object)");
             }
-            entries.add(new Entry(e.get("key").asText(), e.get("value").asText()));
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (field) {
+                    case "format" ->
+                            format = value == JsonToken.VALUE_NUMBER_INT ? p.getIntValue() : -1;
+                    case "prefix" -> prefix = p.getValueAsString();
+                    case "digest" -> digest = p.getValueAsString();
+                    case "entries" -> readEntries(p, file, entries);
+                    default -> p.skipChildren();
+                }
+            }
+        } catch (JsonProcessingException e) {
+            throw new IOException(file + ": not a valid bundle: " + e.getOriginalMessage(), e);
+        }
+        if (format == null || format != FORMAT) {
+            throw new IOException(
+                    file + ": unsupported bundle format " + format + " (expected " + FORMAT + ")");
+        }
+        if (!PREFIX.equals(prefix)) {
+            throw new IOException(
+                    file + ": unexpected prefix " + prefix + " (expected " + PREFIX + ")");
         }
         EtcdBundle bundle;
         try {
@@ -148,15 +156,41 @@ public final class EtcdBundle {
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
-        if (!bundle.digest().equals(root.path("digest").asText())) {
+        if (!bundle.digest().equals(digest)) {
             throw new IOException(
                     file
                             + ": digest "
-                            + root.path("digest").asText()
+                            + digest
                             + " does not match its entries ("
                             + bundle.digest()
                             + "); the file was changed after it was compiled");
         }
         return bundle;
+    }
+
+    private static void readEntries(JsonParser p, Path file, List<Entry> entries)
+            throws IOException {
+        if (p.currentToken() != JsonToken.START_ARRAY) {
+            throw new IOException(file + ": 'entries' should be a list");
+        }
+        while (p.nextToken() == JsonToken.START_OBJECT) {
+            String key = null;
+            String value = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken token = p.nextToken();
+                if (token == JsonToken.VALUE_STRING && field.equals("key")) {
+                    key = p.getText();
+                } else if (token == JsonToken.VALUE_STRING && field.equals("value")) {
+                    value = p.getText();
+                } else {
+                    p.skipChildren();
+                }
+            }
+            if (key == null || value == null) {
+                throw new IOException(file + ": every entry needs a string key and value");
+            }
+            entries.add(new Entry(key, value));
+        }
     }
 }
