@@ -10,8 +10,8 @@ package dev.calicopolicy.agent.publish;
  * /calico-policy/pending              a batched publish under way (or one that died half way)
  * /calico-policy/lock                 held, on a lease, by the publisher writing batches
  * /calico-policy/hosts/&lt;host&gt;/...     host files (see {@link HostFileLayout})
- * /calico-policy/status/&lt;host&gt;        written by {@code calico-agent run} on that host: what it
- *                                     applied, and any error (never written or deleted by publish)
+ * /calico-policy/status/&lt;host&gt;        written by {@code calico-agent run} on that host: what
+ *                                     it applied, and any error (never touched by a publish)
  * </pre>
  */
 public final class Keyspace {
