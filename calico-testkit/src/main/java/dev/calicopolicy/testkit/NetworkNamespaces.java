@@ -130,6 +130,27 @@ public final class NetworkNamespaces implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts a Java program of the test class path in a namespace, with its standard output and
+     * error appended to {@code log}; stopped on close (if it has not ended before).
+     */
+    public Process startJava(String ns, Path log, String mainClass, String... args) {
+        List<String> command = javaCommand(ns, mainClass, args);
+        try {
+            Process p =
+                    new ProcessBuilder(command)
+                            .redirectErrorStream(true)
+                            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                            .start();
+            synchronized (this) {
+                processes.add(p);
+            }
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + command, e);
+        }
+    }
+
     private static List<String> javaCommand(String ns, String mainClass, String... args) {
         String java =
                 ProcessHandle.current()

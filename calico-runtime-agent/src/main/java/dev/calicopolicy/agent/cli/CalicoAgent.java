@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = CalicoAgent.Version.class,
         description = "Publishes compiled calico policy into etcd and applies host rules.",
-        subcommands = {ApplyCommand.class, PublishCommand.class})
+        subcommands = {ApplyCommand.class, PublishCommand.class, RunCommand.class})
 public final class CalicoAgent implements Callable<Integer> {
     /** Exit code for a failure of the operation (etcd, kernel, files). */
     public static final int FAILED = 1;

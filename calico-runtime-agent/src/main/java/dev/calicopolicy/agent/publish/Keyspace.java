@@ -10,6 +10,8 @@ package dev.calicopolicy.agent.publish;
  * /calico-policy/pending              a batched publish under way (or one that died half way)
  * /calico-policy/lock                 held, on a lease, by the publisher writing batches
  * /calico-policy/hosts/&lt;host&gt;/...     host files (see {@link HostFileLayout})
+ * /calico-policy/status/&lt;host&gt;        written by {@code calico-agent run} on that host: what
+ *                                     it applied, and any error (never touched by a publish)
  * </pre>
  */
 public final class Keyspace {
@@ -33,6 +35,12 @@ public final class Keyspace {
 
     /** Host files, by host. */
     public static final String HOSTS = ROOT + "hosts/";
+
+    /**
+     * Each host's status, as its agent reports it. Outside {@link #isPublishable}, so a publish
+     * never owns, overwrites or deletes one.
+     */
+    public static final String STATUS = ROOT + "status/";
 
     private Keyspace() {}
 

@@ -26,8 +26,8 @@ import java.util.Map;
  * route via the gateway; and an "ext" namespace standing for the network outside (192.0.2.0/24,
  * 2001:db8:2::/64). Every namespace runs a {@link Probe} listening on {@link #PORTS}.
  */
-final class HostTopology implements AutoCloseable {
-    static final String HOST_NAME = "compute-01";
+public final class HostTopology implements AutoCloseable {
+    public static final String HOST_NAME = "compute-01";
     static final int[] PORTS = {22, 80, 5000, 8080, 9000, 9001, 9002};
     static final String GATEWAY4 = "198.51.100.1";
     static final String GATEWAY6 = "2001:db8::1";
@@ -36,7 +36,7 @@ final class HostTopology implements AutoCloseable {
     static final String HOST_EXT4 = "192.0.2.1";
 
     /** The policy the traffic tests enforce. */
-    static final String POLICY =
+    public static final String POLICY =
             """
             net office = 192.0.2.0/24;
             net office6 = 2001:db8:2::/64;
@@ -115,10 +115,11 @@ final class HostTopology implements AutoCloseable {
             """;
 
     /** A workload of the topology: its namespace, probe and addresses. */
-    record Workload(String ns, Probe probe, String v4, String v6, String iface, String mac) {}
+    public record Workload(
+            String ns, Probe probe, String v4, String v6, String iface, String mac) {}
 
-    final NetworkNamespaces netns;
-    final String host;
+    public final NetworkNamespaces netns;
+    public final String host;
     final String ext;
     final Probe hostProbe;
     final Probe extProbe;
@@ -153,7 +154,7 @@ final class HostTopology implements AutoCloseable {
         extProbe = listening(ext);
     }
 
-    static HostTopology build() {
+    public static HostTopology build() {
         NetworkNamespaces netns = NetworkNamespaces.create();
         try {
             return new HostTopology(netns);
@@ -190,7 +191,7 @@ final class HostTopology implements AutoCloseable {
         return probe;
     }
 
-    Workload w(String name) {
+    public Workload w(String name) {
         return workloads.get(name);
     }
 
@@ -222,7 +223,7 @@ final class HostTopology implements AutoCloseable {
     /**
      * True when {@code from} makes a TCP connection to {@code address:port} that reaches a probe.
      */
-    String tcp(Probe from, String address, int port) {
+    public String tcp(Probe from, String address, int port) {
         return from.connect(address, port, null, 1000);
     }
 
