@@ -9,6 +9,9 @@ import inet.ipaddr.AddressStringException;
 import inet.ipaddr.IPAddress;
 import inet.ipaddr.IPAddressString;
 import inet.ipaddr.IPAddressStringParameters;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,6 +26,8 @@ final class ValueParser {
             Pattern.compile("[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\\1[0-9A-Fa-f]{2}){4}");
     private static final Pattern PORT_OR_RANGE = Pattern.compile("[0-9]+(:[0-9]+)?");
     private static final Pattern NUMBER = Pattern.compile("[0-9]+");
+    private static final Pattern SIMPLE_IPV6 =
+            Pattern.compile("([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?:/([0-9]{1,3}))?");
     private static final Pattern SIMPLE_IPV4 =
             Pattern.compile(
                     "([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})\\.([0-9]{1,3})(?:/([0-9]{1,2}))?");
@@ -139,6 +144,9 @@ final class ValueParser {
      */
     Cidr cidr(Located<String> text) {
         Cidr simple = simpleIpv4(text);
+        if (simple == null) {
+            simple = simpleIpv6(text);
+        }
         if (simple != null) {
             return simple;
         }
@@ -199,6 +207,51 @@ final class ValueParser {
         long network = address & mask;
         Cidr cidr = new Cidr(dotted(network), prefix, IpVersion.V4);
         if (network != address) {
+            diagnostics.warning(
+                    text.location(),
+                    "CIDR '"
+                            + text.value()
+                            + "' has host bits set; it means "
+                            + cidr
+                            + ", write that");
+        }
+        return cidr;
+    }
+
+    /**
+     * The common case of IPv6, hex groups and colons with an optional prefix, without the general
+     * parser; null for anything else (embedded IPv4, zones, odd forms), which the general parser
+     * then checks and reports.
+     */
+    private Cidr simpleIpv6(Located<String> text) {
+        Matcher m = SIMPLE_IPV6.matcher(text.value());
+        if (!m.matches()) {
+            return null;
+        }
+        byte[] bytes;
+        try {
+            InetAddress parsed = InetAddress.getByName(m.group(1));
+            if (!(parsed instanceof Inet6Address) || ((Inet6Address) parsed).getScopeId() != 0) {
+                return null;
+            }
+            bytes = parsed.getAddress();
+        } catch (UnknownHostException e) {
+            return null;
+        }
+        String prefixText = m.group(2);
+        if (prefixText != null && prefixText.length() > 1 && prefixText.charAt(0) == '0') {
+            return null;
+        }
+        int prefix = prefixText == null ? 128 : Integer.parseInt(prefixText);
+        if (prefix > 128) {
+            return null;
+        }
+        byte[] network = bytes.clone();
+        for (int bit = prefix; bit < 128; bit++) {
+            network[bit / 8] &= (byte) ~(0x80 >>> (bit % 8));
+        }
+        Cidr cidr = Cidr.of(network, prefix);
+        if (!java.util.Arrays.equals(network, bytes)) {
             diagnostics.warning(
                     text.location(),
                     "CIDR '"

@@ -20,6 +20,66 @@ public final class Cidr implements Comparable<Cidr> {
     private final long high;
     private final long low;
 
+    /**
+     * The CIDR of these address bytes (4 or 16) and prefix length; host bits must be zero. The text
+     * is the canonical form: dotted quad, or IPv6 in lower case with the first longest run of zero
+     * groups (even a single one) written {@code ::}, as the IPAddress library prints it.
+     */
+    public static Cidr of(byte[] bytes, int prefixLength) {
+        IpVersion version = bytes.length == 4 ? IpVersion.V4 : IpVersion.V6;
+        if (bytes.length != 4 && bytes.length != 16) {
+            throw new IllegalArgumentException("an address has 4 or 16 bytes, not " + bytes.length);
+        }
+        return new Cidr(canonicalText(bytes), prefixLength, version);
+    }
+
+    /** The canonical text of an address of 4 or 16 bytes. */
+    public static String canonicalText(byte[] bytes) {
+        if (bytes.length == 4) {
+            return (bytes[0] & 0xff)
+                    + "."
+                    + (bytes[1] & 0xff)
+                    + "."
+                    + (bytes[2] & 0xff)
+                    + "."
+                    + (bytes[3] & 0xff);
+        }
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((bytes[2 * i] & 0xff) << 8) | (bytes[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLength = 0;
+        for (int i = 0; i < 8; ) {
+            if (groups[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j;
+        }
+        StringBuilder out = new StringBuilder(39);
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+                out.append(':');
+            }
+            out.append(Integer.toHexString(groups[i]));
+        }
+        return out.toString();
+    }
+
     public Cidr(String address, int prefixLength, IpVersion version) {
         this.address = Objects.requireNonNull(address, "address should not be null");
         this.version = Objects.requireNonNull(version, "version should not be null");
