@@ -275,6 +275,15 @@ final class ValueParser {
 
     /** A single address, without prefix. */
     IpAddress address(Located<String> text, String what) {
+        if (text.value().indexOf('/') < 0) {
+            Cidr simple = simpleIpv4(text);
+            if (simple == null) {
+                simple = simpleIpv6(text);
+            }
+            if (simple != null) {
+                return new IpAddress(simple.address(), simple.version());
+            }
+        }
         IPAddress address = parse(text, what);
         if (address == null) {
             return null;

@@ -30,7 +30,7 @@ public final class Cidr implements Comparable<Cidr> {
         if (bytes.length != 4 && bytes.length != 16) {
             throw new IllegalArgumentException("an address has 4 or 16 bytes, not " + bytes.length);
         }
-        return new Cidr(canonicalText(bytes), prefixLength, version);
+        return new Cidr(canonicalText(bytes), prefixLength, version, bytes);
     }
 
     /** The canonical text of an address of 4 or 16 bytes. */
@@ -81,13 +81,17 @@ public final class Cidr implements Comparable<Cidr> {
     }
 
     public Cidr(String address, int prefixLength, IpVersion version) {
+        this(address, prefixLength, version, null);
+    }
+
+    private Cidr(String address, int prefixLength, IpVersion version, byte[] knownBytes) {
         this.address = Objects.requireNonNull(address, "address should not be null");
         this.version = Objects.requireNonNull(version, "version should not be null");
         if (prefixLength < 0 || prefixLength > version.bits()) {
             throw new IllegalArgumentException("prefix length " + prefixLength + " out of range");
         }
         this.prefixLength = prefixLength;
-        byte[] bytes = bytesOf(address, version);
+        byte[] bytes = knownBytes != null ? knownBytes : bytesOf(address, version);
         long h = 0;
         long l = 0;
         for (int i = 0; i < bytes.length; i++) {
