@@ -166,13 +166,7 @@ final class ValueParser {
                         .withoutPrefixLength()
                         .equals(network.getLower().withoutPrefixLength())
                 || !address.isPrefixBlock()) {
-            diagnostics.warning(
-                    text.location(),
-                    "CIDR '"
-                            + text.value()
-                            + "' has host bits set; it means "
-                            + cidr
-                            + ", write that");
+            warnHostBits(text, cidr);
         }
         return cidr;
     }
@@ -207,13 +201,7 @@ final class ValueParser {
         long network = address & mask;
         Cidr cidr = new Cidr(dotted(network), prefix, IpVersion.V4);
         if (network != address) {
-            diagnostics.warning(
-                    text.location(),
-                    "CIDR '"
-                            + text.value()
-                            + "' has host bits set; it means "
-                            + cidr
-                            + ", write that");
+            warnHostBits(text, cidr);
         }
         return cidr;
     }
@@ -252,15 +240,15 @@ final class ValueParser {
         }
         Cidr cidr = Cidr.of(network, prefix);
         if (!java.util.Arrays.equals(network, bytes)) {
-            diagnostics.warning(
-                    text.location(),
-                    "CIDR '"
-                            + text.value()
-                            + "' has host bits set; it means "
-                            + cidr
-                            + ", write that");
+            warnHostBits(text, cidr);
         }
         return cidr;
+    }
+
+    private void warnHostBits(Located<String> text, Cidr cidr) {
+        diagnostics.warning(
+                text.location(),
+                "CIDR '" + text.value() + "' has host bits set; it means " + cidr + ", write that");
     }
 
     private static String dotted(long address) {
