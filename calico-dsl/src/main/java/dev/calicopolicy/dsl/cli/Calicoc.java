@@ -44,20 +44,8 @@ public final class Calicoc implements Callable<Integer> {
 
     /** Runs the command line with the given streams and returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new Calicoc());
-        cli.setOut(out);
-        cli.setErr(err);
-        cli.setExitCodeExceptionMapper(e -> USAGE);
-        cli.setCaseInsensitiveEnumValuesAllowed(true);
-        cli.setExecutionExceptionHandler(
-                (e, commandLine, parseResult) -> {
-                    commandLine.getErr().println("calicoc: error: " + e.getMessage());
-                    return POLICY_ERRORS;
-                });
-        int code = cli.execute(args);
-        out.flush();
-        err.flush();
-        return code;
+        return CommandRunner.execute(
+                "calicoc", new Calicoc(), args, out, err, USAGE, POLICY_ERRORS);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.calicopolicy.agent.cli;
 
 import dev.calicopolicy.dsl.PolicyCompiler;
+import dev.calicopolicy.dsl.cli.CommandRunner;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -33,20 +34,8 @@ public final class CalicoAgent implements Callable<Integer> {
 
     /** Runs the command line with the given streams and returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new CalicoAgent());
-        cli.setOut(out);
-        cli.setErr(err);
-        cli.setExitCodeExceptionMapper(
-                e -> e instanceof CommandLine.ParameterException ? USAGE : FAILED);
-        cli.setExecutionExceptionHandler(
-                (e, commandLine, parseResult) -> {
-                    commandLine.getErr().println("calico-agent: error: " + e.getMessage());
-                    return FAILED;
-                });
-        int code = cli.execute(args);
-        out.flush();
-        err.flush();
-        return code;
+        return CommandRunner.execute(
+                "calico-agent", new CalicoAgent(), args, out, err, USAGE, FAILED);
     }
 
     @Override
