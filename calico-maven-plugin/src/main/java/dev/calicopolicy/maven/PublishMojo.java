@@ -230,26 +230,7 @@ public final class PublishMojo extends AbstractCalicoMojo {
     }
 
     private void log(PublishPlan plan, String where) {
-        getLog().info(
-                        "calico: dry run against etcd at "
-                                + where
-                                + ": "
-                                + plan.added().size()
-                                + " added, "
-                                + plan.changed().size()
-                                + " changed, "
-                                + plan.removed().size()
-                                + " removed, "
-                                + plan.kept().size()
-                                + " kept, "
-                                + plan.unchanged()
-                                + " unchanged; "
-                                + switch (plan.mode()) {
-                                    case NOTHING -> "nothing to write";
-                                    case ONE_TRANSACTION -> "1 transaction";
-                                    case BATCHES ->
-                                            "about " + plan.transactions() + " transactions";
-                                });
+        getLog().info("calico: dry run against etcd at " + where + ": " + plan.summary());
         plan.completes()
                 .ifPresent(
                         id ->

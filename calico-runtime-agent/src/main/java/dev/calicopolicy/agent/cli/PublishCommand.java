@@ -167,23 +167,7 @@ public final class PublishCommand implements Callable<Integer> {
     }
 
     private static void print(PublishPlan plan, PrintWriter out) {
-        out.println(
-                "plan: "
-                        + plan.added().size()
-                        + " added, "
-                        + plan.changed().size()
-                        + " changed, "
-                        + plan.removed().size()
-                        + " removed, "
-                        + plan.kept().size()
-                        + " kept, "
-                        + plan.unchanged()
-                        + " unchanged; "
-                        + switch (plan.mode()) {
-                            case NOTHING -> "nothing to write";
-                            case ONE_TRANSACTION -> "1 transaction";
-                            case BATCHES -> "about " + plan.transactions() + " transactions";
-                        });
+        out.println("plan: " + plan.summary());
         plan.completes()
                 .ifPresent(id -> out.println("completes publish " + id + ", which did not finish"));
         list(out, "+ ", plan.added(), "");

@@ -56,4 +56,28 @@ public record PublishPlan(
     public int keysToWrite() {
         return added.size() + changed.size() + removed.size();
     }
+
+    /**
+     * The plan in one line, as {@code --dry-run} and {@code calico:publish -Dcalico.dryRun} print
+     * it: {@code 3 added, 1 changed, 0 removed, 0 kept, 40 unchanged; 1 transaction}.
+     */
+    public String summary() {
+        String writes =
+                switch (mode()) {
+                    case NOTHING -> "nothing to write";
+                    case ONE_TRANSACTION -> "1 transaction";
+                    case BATCHES -> "about " + transactions() + " transactions";
+                };
+        return added().size()
+                + " added, "
+                + changed().size()
+                + " changed, "
+                + removed().size()
+                + " removed, "
+                + kept().size()
+                + " kept, "
+                + unchanged()
+                + " unchanged; "
+                + writes;
+    }
 }
